@@ -1,0 +1,60 @@
+/**
+ * Runs the migrations with Kysely's Migrator. All pending migrations run in one
+ * transaction, so a failing one leaves the database exactly as it was; the result names
+ * each migration's outcome. A database written by a newer Tether (it has migrations this
+ * build does not know) is refused before anything runs.
+ */
+import { sql, type Kysely } from 'kysely';
+import { Migrator, type Migration, type MigrationResult } from 'kysely/migration';
+import { TetherError } from '../errors.ts';
+import { migrations as builtIn } from './migrations/index.ts';
+
+export const MIGRATION_TABLE = 'tether_migration';
+export const MIGRATION_LOCK_TABLE = 'tether_migration_lock';
+
+export interface MigrateResult {
+  /** Names of the migrations applied by this call, in order. */
+  applied: string[];
+  /** Every migration's outcome as Kysely reports it. */
+  results: MigrationResult[];
+}
+
+async function executedNames(db: Kysely<any>): Promise<string[]> {
+  const exists = await sql<{ present: boolean }>`select to_regclass(${MIGRATION_TABLE}) is not null as present`.execute(db);
+  if (!exists.rows[0]?.present) return [];
+  const rows = await sql<{ name: string }>`select name from ${sql.table(MIGRATION_TABLE)} order by name`.execute(db);
+  return rows.rows.map((r) => r.name);
+}
+
+export async function migrate(
+  db: Kysely<any>,
+  migrations: Record<string, Migration> = builtIn,
+): Promise<MigrateResult> {
+  const known = new Set(Object.keys(migrations));
+  const unknown = (await executedNames(db)).filter((name) => !known.has(name));
+  if (unknown.length > 0) {
+    throw new TetherError(
+      'STORE_TOO_NEW',
+      `The database was migrated by a newer Tether (it has migration ${unknown.join(', ')} that this version does not know). Upgrade Tether, or point it at another database.`,
+      { unknown },
+    );
+  }
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    migrationTableName: MIGRATION_TABLE,
+    migrationLockTableName: MIGRATION_LOCK_TABLE,
+  });
+  const { error, results = [] } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    const cause = error instanceof Error ? error.message : String(error);
+    throw new TetherError(
+      'MIGRATION_FAILED',
+      `Migration ${failed} failed: ${cause}. Nothing was changed: the database is as it was before.`,
+      { migration: failed, cause, results: results.map((r) => ({ name: r.migrationName, status: r.status })) },
+      { cause: error },
+    );
+  }
+  return { applied: results.filter((r) => r.status === 'Success').map((r) => r.migrationName), results };
+}

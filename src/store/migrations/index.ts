@@ -1,0 +1,12 @@
+/**
+ * Every migration, in order. Listed statically (no directory scan) so the same code runs
+ * on Node and Deno and in a bundle.
+ */
+import type { Migration } from 'kysely/migration';
+import * as core from './0001-core.ts';
+import * as ledger from './0002-ledger.ts';
+
+export const migrations: Record<string, Migration> = {
+  '0001-core': core,
+  '0002-ledger': ledger,
+};

@@ -1,0 +1,139 @@
+/**
+ * Opens the store: embedded PGlite (file-backed in the data dir, or in memory) by default,
+ * PostgreSQL through `pg` when given a postgres:// URL. Both get the same Kysely schema.
+ */
+import { Kysely, PostgresDialect } from 'kysely';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { TetherError } from '../errors.ts';
+import { lockDir, type DirLock } from './dir-lock.ts';
+import { migrate, type MigrateResult } from './migrate.ts';
+import type { Database } from './schema.ts';
+import { SerialPGliteDialect } from './serial-pglite-dialect.ts';
+
+export type Backend = 'pglite' | 'postgres';
+
+export interface StoreOptions {
+  /** `postgres://…` for PostgreSQL, `memory://` for in-memory PGlite; else embedded. */
+  url?: string;
+  /** Where the embedded store lives: `<dataDir>/store`. */
+  dataDir?: string;
+  /** Run migrations on open (default true). */
+  migrate?: boolean;
+  /** An existing data dir image (PGlite dumpDataDir) to start an in-memory store from. */
+  loadDataDir?: Blob;
+  /** Pool size for PostgreSQL (default 10). */
+  poolSize?: number;
+  /**
+   * Embedded store only: flush writes to disk at commit (default true for a file-backed
+   * store). PGlite starts PostgreSQL with fsync off (`-F`); we drop that flag.
+   */
+  fsync?: boolean;
+}
+
+export interface Store {
+  readonly db: Kysely<Database>;
+  readonly backend: Backend;
+  /** Present for PGlite stores: the raw instance (dumps, clones). */
+  readonly pglite?: import('@electric-sql/pglite').PGlite;
+  readonly migration?: MigrateResult;
+  close(): Promise<void>;
+}
+
+export function isPostgresUrl(url: string | undefined): url is string {
+  return !!url && /^postgres(ql)?:\/\//.test(url);
+}
+
+// Memory settings for the embedded store. PGlite's defaults (128 MB shared buffers) grow
+// the process past 1 GB with a million rows of history; these keep an idle server small.
+const PGLITE_MEMORY_PARAMS = ['-c', 'shared_buffers=16MB', '-c', 'work_mem=2MB', '-c', 'maintenance_work_mem=16MB'];
+
+function pgliteStartParams(defaults: string[], fsync: boolean): string[] {
+  const params = fsync ? defaults.filter((p) => p !== '-F') : defaults;
+  return [...params, ...PGLITE_MEMORY_PARAMS];
+}
+
+async function openPGlite(options: StoreOptions): Promise<{ db: Kysely<Database>; pglite: any; lock?: DirLock }> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const inMemory = options.url === 'memory://' || (!options.dataDir && !options.url);
+  let lock: DirLock | undefined;
+  let dataDir: string | undefined;
+  if (!inMemory) {
+    const base = resolve(options.dataDir ?? '.tether');
+    mkdirSync(base, { recursive: true });
+    lock = lockDir(base);
+    dataDir = join(base, 'store');
+  }
+  try {
+    const pglite = await PGlite.create({
+      ...(dataDir ? { dataDir } : {}),
+      ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+      startParams: pgliteStartParams((PGlite as any).defaultStartParams ?? [], !inMemory && options.fsync !== false),
+    } as any);
+    const db = new Kysely<Database>({ dialect: new SerialPGliteDialect({ pglite }) });
+    return { db, pglite, lock };
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+}
+
+async function openPostgres(options: StoreOptions & { url: string }): Promise<Kysely<Database>> {
+  const pg = await import('pg');
+  const Pool = pg.default?.Pool ?? (pg as any).Pool;
+  const pool = new Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+  // Fail fast with a clear message instead of on the first query.
+  try {
+    const client = await pool.connect();
+    client.release();
+  } catch (error) {
+    await pool.end();
+    throw new TetherError('CONFIG_INVALID', `Cannot connect to PostgreSQL at ${redact(options.url)}: ${(error as Error).message}`, {
+      url: redact(options.url),
+    });
+  }
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/** A URL with its password hidden, for messages and logs. */
+export function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]+):([^@/]*)@/, '//$1:***@');
+}
+
+export async function openStore(options: StoreOptions = {}): Promise<Store> {
+  let db: Kysely<Database>;
+  let backend: Backend;
+  let pglite: any;
+  let lock: DirLock | undefined;
+  if (isPostgresUrl(options.url)) {
+    db = await openPostgres({ ...options, url: options.url });
+    backend = 'postgres';
+  } else {
+    ({ db, pglite, lock } = await openPGlite(options));
+    backend = 'pglite';
+  }
+  let migration: MigrateResult | undefined;
+  try {
+    if (options.migrate !== false) migration = await migrate(db);
+  } catch (error) {
+    await db.destroy();
+    lock?.release();
+    throw error;
+  }
+  let closed = false;
+  return {
+    db,
+    backend,
+    pglite,
+    migration,
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        await db.destroy();
+      } finally {
+        lock?.release();
+      }
+    },
+  };
+}
