@@ -1,6 +1,6 @@
 /**
  * Runs the migrations with Kysely's Migrator. All pending migrations run in one
- * transaction, so a failing one leaves the database exactly as it was; the result names
+ * transaction (so each is in one transaction, and a batch is all or nothing), so a failing one leaves the database exactly as it was; the result names
  * each migration's outcome. A database written by a newer Tether (it has migrations this
  * build does not know) is refused before anything runs.
  */
@@ -26,6 +26,16 @@ async function executedNames(db: Kysely<any>): Promise<string[]> {
   return rows.rows.map((r) => r.name);
 }
 
+/** Carries a failed run out of the transaction, so the transaction rolls back. */
+class MigrationRun extends Error {
+  constructor(
+    readonly error: unknown,
+    readonly results: MigrationResult[],
+  ) {
+    super('migration failed');
+  }
+}
+
 export async function migrate(
   db: Kysely<any>,
   migrations: Record<string, Migration> = builtIn,
@@ -39,22 +49,57 @@ export async function migrate(
       { unknown },
     );
   }
-  const migrator = new Migrator({
-    db,
-    provider: { getMigrations: async () => migrations },
-    migrationTableName: MIGRATION_TABLE,
-    migrationLockTableName: MIGRATION_LOCK_TABLE,
-  });
-  const { error, results = [] } = await migrator.migrateToLatest();
-  if (error) {
-    const failed = results.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    const cause = error instanceof Error ? error.message : String(error);
+  // The migrator runs inside our own transaction so that even its bookkeeping tables are
+  // rolled back when a migration fails: the database is left exactly as it was.
+  // Kysely reports the failing migration by name only while the transaction still accepts
+  // queries; record the running migration and its error ourselves so we can always name it.
+  let running: { name: string; error?: unknown } | undefined;
+  const tracked: Record<string, Migration> = Object.fromEntries(
+    Object.entries(migrations).map(([name, m]) => [
+      name,
+      {
+        ...m,
+        async up(trx) {
+          running = { name };
+          try {
+            await m.up(trx);
+          } catch (error) {
+            running.error = error;
+            throw error;
+          }
+        },
+      } satisfies Migration,
+    ]),
+  );
+  const outcome = await db
+    .transaction()
+    .execute(async (trx) => {
+      const migrator = new Migrator({
+        db: trx,
+        provider: { getMigrations: async () => tracked },
+        migrationTableName: MIGRATION_TABLE,
+        migrationLockTableName: MIGRATION_LOCK_TABLE,
+      });
+      const result = await migrator.migrateToLatest();
+      if (result.error) throw new MigrationRun(result.error, result.results ?? []);
+      return result.results ?? [];
+    })
+    .catch((error: unknown) => {
+      if (!(error instanceof MigrationRun)) throw error;
+      return error;
+    });
+  if (outcome instanceof MigrationRun) {
+    const results = outcome.results;
+    const failed = running?.name ?? results.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    const original = running?.error ?? outcome.error;
+    const cause = original instanceof Error ? original.message : String(original);
     throw new TetherError(
       'MIGRATION_FAILED',
       `Migration ${failed} failed: ${cause}. Nothing was changed: the database is as it was before.`,
       { migration: failed, cause, results: results.map((r) => ({ name: r.migrationName, status: r.status })) },
-      { cause: error },
+      { cause: outcome.error },
     );
   }
+  const results = outcome;
   return { applied: results.filter((r) => r.status === 'Success').map((r) => r.migrationName), results };
 }

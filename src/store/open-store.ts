@@ -3,9 +3,11 @@
  * PostgreSQL through `pg` when given a postgres:// URL. Both get the same Kysely schema.
  */
 import { Kysely, PostgresDialect } from 'kysely';
+import type { Migration } from 'kysely/migration';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TetherError } from '../errors.ts';
+import { logger } from '../log.ts';
 import { lockDir, type DirLock } from './dir-lock.ts';
 import { migrate, type MigrateResult } from './migrate.ts';
 import type { Database } from './schema.ts';
@@ -29,6 +31,8 @@ export interface StoreOptions {
    * store). PGlite starts PostgreSQL with fsync off (`-F`); we drop that flag.
    */
   fsync?: boolean;
+  /** The migrations to run (default: Tether's own). */
+  migrations?: Record<string, Migration>;
 }
 
 export interface Store {
@@ -82,6 +86,9 @@ async function openPostgres(options: StoreOptions & { url: string }): Promise<Ky
   const pg = await import('pg');
   const Pool = pg.default?.Pool ?? (pg as any).Pool;
   const pool = new Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+  // An idle client losing its connection (server restart, admin termination) must not
+  // crash the process: the pool drops it and the next query gets a fresh one.
+  pool.on('error', (error: Error) => logger('store').warn('PostgreSQL idle client error: {message}', { message: error.message }));
   // Fail fast with a clear message instead of on the first query.
   try {
     const client = await pool.connect();
@@ -114,7 +121,7 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
   }
   let migration: MigrateResult | undefined;
   try {
-    if (options.migrate !== false) migration = await migrate(db);
+    if (options.migrate !== false) migration = await migrate(db, options.migrations);
   } catch (error) {
     await db.destroy();
     lock?.release();

@@ -1,0 +1,11 @@
+/** Every command, by name. Each lives in its own file. */
+import type { Command } from './main.ts';
+import { serveCommand } from './serve.ts';
+import { migrateCommand } from './migrate.ts';
+import { statusCommand } from './status.ts';
+
+export const commands: Record<string, Command> = {
+  serve: serveCommand,
+  migrate: migrateCommand,
+  status: statusCommand,
+};
