@@ -1,0 +1,102 @@
+/**
+ * Git-style lock files: `<file>.lock` is created exclusively, filled, then renamed onto the
+ * file, so readers see the old or the new content and two writers never both proceed.
+ */
+import { fsErrorCode, type GitFs } from './git-fs.ts';
+
+/** Thrown when the lock stays taken for the whole wait; callers turn it into a coded error. */
+export class LockBusyError extends Error {
+  override readonly name = 'LockBusyError';
+  readonly code = 'ELOCKED';
+  constructor(readonly lockPath: string) {
+    super(`lock is held: ${lockPath}`);
+  }
+}
+
+/** What the callback gets while it holds the lock. */
+export interface HeldLock {
+  readonly lockPath: string;
+  /** Writes the new content into the lock file and renames it onto the target. */
+  commit(content: Uint8Array | string): Promise<void>;
+}
+
+/** How long to wait for a lock another writer holds. */
+export interface LockOptions {
+  /** Total wait in ms before giving up with LockBusyError. Default 2000. */
+  timeoutMs?: number;
+}
+
+// In-process queues per file system and lock path. They serialize writers of one process
+// cheaply, and are the whole protection on file systems without exclusive create.
+const queues = new WeakMap<GitFs, Map<string, Promise<unknown>>>();
+
+async function inProcessTurn<T>(fs: GitFs, lockPath: string, fn: () => Promise<T>): Promise<T> {
+  let byPath = queues.get(fs);
+  if (!byPath) queues.set(fs, (byPath = new Map()));
+  const previous = byPath.get(lockPath) ?? Promise.resolve();
+  const run = previous.then(fn, fn);
+  const settled = run.catch(() => undefined);
+  byPath.set(lockPath, settled);
+  try {
+    return await run;
+  } finally {
+    if (byPath.get(lockPath) === settled) byPath.delete(lockPath);
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** One attempt to create the lock file; false when someone else holds it. */
+async function tryCreate(fs: GitFs, lockPath: string): Promise<boolean> {
+  if (fs.exclusiveCreate) {
+    try {
+      await fs.promises.writeFile(lockPath, '', { flag: 'wx' });
+      return true;
+    } catch (error) {
+      if (fsErrorCode(error) === 'EEXIST') return false;
+      throw error;
+    }
+  }
+  // Without exclusive create the existence check and the write are not atomic against other
+  // processes; the in-process queue around this call makes them atomic within this one.
+  try {
+    await fs.promises.lstat(lockPath);
+    return false;
+  } catch (error) {
+    if (fsErrorCode(error) !== 'ENOENT') throw error;
+  }
+  await fs.promises.writeFile(lockPath, '');
+  return true;
+}
+
+/**
+ * Runs `fn` while holding `<target>.lock`. The lock is removed afterwards unless `fn`
+ * committed it (renamed it onto the target); a lock left by a crashed process stays, as
+ * with git, and makes later writers fail with LockBusyError.
+ */
+export async function withLockFile<T>(fs: GitFs, target: string, fn: (lock: HeldLock) => Promise<T>, options: LockOptions = {}): Promise<T> {
+  const lockPath = `${target}.lock`;
+  const deadline = Date.now() + (options.timeoutMs ?? 2000);
+  return inProcessTurn(fs, lockPath, async () => {
+    let delay = 1;
+    while (!(await tryCreate(fs, lockPath))) {
+      if (Date.now() >= deadline) throw new LockBusyError(lockPath);
+      await sleep(delay);
+      delay = Math.min(delay * 2, 50);
+    }
+    let committed = false;
+    const lock: HeldLock = {
+      lockPath,
+      async commit(content) {
+        await fs.promises.writeFile(lockPath, content);
+        await fs.promises.rename(lockPath, target);
+        committed = true;
+      },
+    };
+    try {
+      return await fn(lock);
+    } finally {
+      if (!committed) await fs.promises.unlink(lockPath).catch(() => undefined);
+    }
+  });
+}
