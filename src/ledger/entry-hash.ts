@@ -21,6 +21,31 @@ export interface HashedFields {
   prev_hash: string;
 }
 
+/** The hash and the canonical size in bytes (what "seal by size" counts). */
+export interface EntryDigest {
+  hash: string;
+  bytes: number;
+}
+
+/**
+ * Exactly the hashed fields, so a superset (an entry with its hash) hashes the same. The
+ * top level is written in its sorted key order directly; it equals canonicalJson of the
+ * eight fields (a test holds it to that).
+ */
+export function hashedJson(f: HashedFields): string {
+  return (
+    `{"actor":${JSON.stringify(f.actor)},"at":${JSON.stringify(f.at)},"payload":${canonicalJson(f.payload)}` +
+    `,"prev_hash":${JSON.stringify(f.prev_hash)},"seq":${canonicalJson(f.seq)},"subject":${canonicalJson(f.subject)}` +
+    `,"subjects":${canonicalJson(f.subjects)},"type":${JSON.stringify(f.type)}}`
+  );
+}
+
+export function entryDigest(fields: HashedFields): EntryDigest {
+  const canonical = hashedJson(fields);
+  const hash = createHash('sha256').update(ENTRY_DOMAIN).update(canonical).digest('hex');
+  return { hash, bytes: Buffer.byteLength(canonical) };
+}
+
 export function entryHash(fields: HashedFields): string {
-  return createHash('sha256').update(ENTRY_DOMAIN).update(canonicalJson(fields)).digest('hex');
+  return createHash('sha256').update(ENTRY_DOMAIN).update(hashedJson(fields)).digest('hex');
 }

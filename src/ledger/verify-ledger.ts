@@ -1,0 +1,140 @@
+/**
+ * Verifies the ledger still in the database, from the oldest retained entry to the head,
+ * streaming pages by seq. Pruned segments are vouched for by their seals: the seal chain
+ * is checked from segment 1, and the first retained entry must carry the last pruned
+ * seal and link to its last hash. Ends by checking the head row and, if given, a
+ * checkpoint. Reports the first bad seq; never throws for a broken ledger.
+ */
+import { sql } from 'kysely';
+import { ChainChecker, checkSealLink } from './chain-checker.ts';
+import { readCheckpoint, type Checkpoint } from './checkpoint.ts';
+import { GENESIS_HASH } from './entry-hash.ts';
+import { entryPages } from './entry-pages.ts';
+import type { LedgerDb } from './ledger-tables.ts';
+import { readSeals } from './read-seals.ts';
+import { failure, type VerifyResult } from './verify-result.ts';
+
+export interface VerifyOptions {
+  /** A checkpoint, or the path of a checkpoint file (`tether ledger verify --checkpoint FILE`). */
+  checkpoint?: Checkpoint | string;
+  /** Rows per page (default 5000). */
+  pageSize?: number;
+  /**
+   * Read everything in one repeatable-read snapshot (default true), so a prune or seal
+   * committing midway cannot look like a gap. On PGlite this holds the one connection for
+   * the whole verification; pass false to let other work interleave between pages.
+   */
+  snapshot?: boolean;
+}
+
+export async function verifyLedger(db: LedgerDb, options: VerifyOptions = {}): Promise<VerifyResult> {
+  if (db.isTransaction || options.snapshot === false) return verifyIn(db, options);
+  return db
+    .transaction()
+    .setIsolationLevel('repeatable read')
+    .setAccessMode('read only')
+    .execute((trx) => verifyIn(trx, options));
+}
+
+async function verifyIn(db: LedgerDb, options: VerifyOptions): Promise<VerifyResult> {
+  const checkpoint = typeof options.checkpoint === 'string' ? readCheckpoint(options.checkpoint) : options.checkpoint;
+  const headRows = await sql<{ seq: string | number; hash: string }>`select seq, hash from ledger_head where id = 1`.execute(db);
+  const head = headRows.rows[0];
+  if (!head) return failure('TRUNCATED', 1, 'The ledger head row is missing.');
+  const headSeq = Number(head.seq);
+  const seals = await readSeals(db);
+  const oldestRows = await sql<{ seq: string | number | null }>`select min(seq) as seq from ledger_entries`.execute(db);
+  const oldest = oldestRows.rows[0]?.seq == null ? undefined : Number(oldestRows.rows[0]!.seq);
+
+  // Where retained history must begin: right after the last pruned segment.
+  let prunedThrough = 0;
+  for (const seal of seals) if (seal.pruned) prunedThrough = Math.max(prunedThrough, seal.last_seq);
+  const start = oldest ?? headSeq + 1;
+  if (oldest === undefined && headSeq > prunedThrough) {
+    return failure('TRUNCATED', prunedThrough + 1, `The head is at ${headSeq} but no entries after ${prunedThrough} remain.`);
+  }
+  if (start > prunedThrough + 1 && start <= headSeq) {
+    return failure('SEQ_GAP', prunedThrough + 1, `Entries ${prunedThrough + 1}–${start - 1} are missing and were never pruned.`);
+  }
+
+  // Seals before the retained range are all that is left of their segments: check their chain.
+  let prevSealHash = GENESIS_HASH;
+  let sealsChecked = 0;
+  const retainedSeals = [];
+  for (const seal of seals) {
+    if (seal.last_seq < start) {
+      const bad = checkSealLink(seal, prevSealHash);
+      if (bad) return bad;
+      prevSealHash = seal.seal_hash;
+      sealsChecked++;
+    } else {
+      retainedSeals.push(seal);
+    }
+  }
+  let prevHash = GENESIS_HASH;
+  let openingSeal;
+  if (start > 1) {
+    openingSeal = seals.find((s) => s.last_seq === start - 1);
+    if (!openingSeal) {
+      return failure('SEQ_GAP', start - 1, `Entries before ${start} are missing and no seal covers them.`);
+    }
+    prevHash = openingSeal.last_hash;
+  }
+
+  const checker = new ChainChecker({ startSeq: start, prevHash, seals: retainedSeals, openingSeal, prevSealHash });
+  let checkpointHash: string | undefined;
+  for await (const page of entryPages(db, { after: start - 1, pageSize: options.pageSize })) {
+    for (const entry of page) {
+      const bad = checker.push(entry);
+      if (bad) return bad;
+      if (checkpoint && entry.seq === checkpoint.seq) checkpointHash = entry.hash;
+    }
+  }
+
+  const lastSeq = checker.next - 1;
+  if (headSeq > lastSeq) {
+    return failure('TRUNCATED', lastSeq + 1, `The head is at ${headSeq} but entries end at ${lastSeq}: entries were deleted.`);
+  }
+  if (headSeq < lastSeq) {
+    return failure('TRUNCATED', headSeq + 1, `Entries run to ${lastSeq} but the head was set back to ${headSeq}.`);
+  }
+  if (head.hash !== checker.lastHash) {
+    return failure('HASH_MISMATCH', headSeq, `The head's hash differs from entry ${headSeq}'s hash.`);
+  }
+  const unreached = retainedSeals.find((s) => s.last_seq > lastSeq);
+  if (unreached) {
+    return failure('SEAL_MISMATCH', unreached.last_seq, `The seal of segment ${unreached.segment} covers entries that do not exist.`);
+  }
+  if (checker.pendingSeal) {
+    const s = checker.pendingSeal;
+    return failure('SEAL_MISMATCH', s.last_seq + 1, `The seal of segment ${s.segment} was never written into the chain.`);
+  }
+
+  let checkpointOutcome: 'matched' | 'pruned' | undefined;
+  if (checkpoint) {
+    if (checkpoint.seq > headSeq) {
+      return failure('TRUNCATED', headSeq + 1, `The checkpoint is at ${checkpoint.seq} but the ledger ends at ${headSeq}: it was truncated.`);
+    }
+    if (checkpoint.seq >= start || checkpoint.seq === 0) {
+      const found = checkpoint.seq === 0 ? GENESIS_HASH : checkpointHash;
+      if (found !== checkpoint.hash) {
+        return failure('HASH_MISMATCH', checkpoint.seq, `Entry ${checkpoint.seq} differs from the checkpoint: history up to it was rewritten.`);
+      }
+      checkpointOutcome = 'matched';
+    } else {
+      const seal = seals.find((s) => s.last_seq === checkpoint.seq);
+      if (seal && seal.last_hash !== checkpoint.hash) {
+        return failure('HASH_MISMATCH', checkpoint.seq, `Entry ${checkpoint.seq} differs from the checkpoint: history up to it was rewritten.`);
+      }
+      checkpointOutcome = seal ? 'matched' : 'pruned';
+    }
+  }
+  return {
+    ok: true,
+    checked: checker.checked,
+    headSeq,
+    firstSeq: start,
+    seals: sealsChecked + checker.sealsChecked,
+    ...(checkpointOutcome ? { checkpoint: checkpointOutcome } : {}),
+  };
+}
