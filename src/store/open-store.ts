@@ -50,7 +50,12 @@ export function isPostgresUrl(url: string | undefined): url is string {
 
 // Memory settings for the embedded store. PGlite's defaults (128 MB shared buffers) grow
 // the process past 1 GB with a million rows of history; these keep an idle server small.
-const PGLITE_MEMORY_PARAMS = ['-c', 'shared_buffers=16MB', '-c', 'work_mem=2MB', '-c', 'maintenance_work_mem=16MB'];
+const PGLITE_MEMORY_PARAMS = [
+  '-c', 'shared_buffers=8MB', '-c', 'work_mem=2MB', '-c', 'maintenance_work_mem=16MB',
+  // PGlite runs PostgreSQL single-user, without a checkpointer: WAL is only trimmed at a
+  // checkpoint (e.g. at close), and then kept up to max_wal_size; in memory it is RAM.
+  '-c', 'max_wal_size=64MB', '-c', 'min_wal_size=32MB',
+];
 
 function pgliteStartParams(defaults: string[], fsync: boolean): string[] {
   const params = fsync ? defaults.filter((p) => p !== '-F') : defaults;
