@@ -3,6 +3,7 @@
  * start-up and injected, so no actor picks its own store, clock or file system.
  */
 import type { TetherConfig } from '../config.ts';
+import type { CodeAccess } from '../code-access/code-access.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Store } from '../store/open-store.ts';
 
@@ -12,4 +13,6 @@ export interface TetherServices {
   clock: Clock;
   /** A name for this process, used as lease owner. */
   processId: string;
+  /** Proposals, decisions, reads and diffs of code changes. */
+  codeAccess: CodeAccess;
 }
