@@ -40,6 +40,9 @@ describe('tether demo', () => {
       expect(await exited(demo)).toEqual({ code: 0, signal: null });
       const status = await runCli(['status', '--json'], { TETHER_DATA_DIR: dataDir });
       expect(JSON.parse(status.stdout)).toMatchObject({ goals: { achieved: 1 }, modifications: { merged: 1 } });
+      const verify = await runCli(['ledger', 'verify'], { TETHER_DATA_DIR: dataDir });
+      expect(verify.stdout).toMatch(/^ledger ok: \d+ entries verified/);
+      expect(verify.code).toBe(0);
     } finally {
       demo.kill('SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });
