@@ -75,7 +75,7 @@ for (const backend of backends) {
 }
 
 describe('tether migrate as a process', () => {
-  it('exits non-zero naming the failing migration, leaving a conflicting database as it was', async () => {
+  it('exits non-zero naming the failing migration, leaving a conflicting database as it was', { timeout: 180_000 }, async () => {
     // A database that already has a `goals` table of its own: 0001-core cannot create it.
     const dir = mkdtempSync(join(tmpdir(), 'tether-migrate-'));
     const target = postgresUrl ? await createPostgresDatabase() : undefined;

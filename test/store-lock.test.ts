@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { exited, freePort, runCli, startCli, waitForHttp } from './support/cli.ts';
 
 describe('the embedded store lock', () => {
-  it('refuses a second process with STORE_LOCKED while the first keeps working, and the first exits by itself on SIGTERM', async () => {
+  it('refuses a second process with STORE_LOCKED while the first keeps working, and the first exits by itself on SIGTERM', { timeout: 240_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tether-lock-'));
     const port = freePort();
     const env = { TETHER_DATA_DIR: dir, TETHER_PORT: String(port) };
@@ -33,7 +33,7 @@ describe('the embedded store lock', () => {
     }
   });
 
-  it('takes over a lock left by a process that was killed', async () => {
+  it('takes over a lock left by a process that was killed', { timeout: 240_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tether-lock-'));
     const port = freePort();
     const env = { TETHER_DATA_DIR: dir, TETHER_PORT: String(port) };
