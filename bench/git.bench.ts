@@ -3,10 +3,8 @@
  * (bench/.work/, reused between runs). Figures are medians of several repetitions; ratios
  * are tether / native.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import git from 'isomorphic-git';
 import { commitChanges } from '../src/git/commit-changes.ts';
 import { changedPaths } from '../src/git/changed-paths.ts';
@@ -15,40 +13,14 @@ import { nodeFs } from '../src/git/node-fs.ts';
 import { materialize } from '../src/git/node-sandbox.ts';
 import { wouldOverwrite } from '../src/git/would-overwrite.ts';
 import type { BenchRow, BenchSection } from './types.ts';
+import { benchContent, benchFileName, benchWork, generateRepo, runGit } from './support/generate-repo.ts';
 
-const work = join(dirname(fileURLToPath(import.meta.url)), '.work');
-const env = {
-  ...process.env,
-  GIT_AUTHOR_NAME: 'Bench', GIT_AUTHOR_EMAIL: 'bench@example.com',
-  GIT_COMMITTER_NAME: 'Bench', GIT_COMMITTER_EMAIL: 'bench@example.com',
-  GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null',
-};
+const work = benchWork;
 const author = { name: 'Bench', email: 'bench@example.com' };
-
-function run(cwd: string, args: string[], input?: string): string {
-  return execFileSync('git', args, { cwd, env, input, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['pipe', 'pipe', 'pipe'] }).trim();
-}
-
-const fileName = (i: number) => `d${i % 50}/s${Math.floor(i / 50) % 20}/f${i}.ts`;
-const content = (i: number, tag = '') => `export const v${i} = ${i};\n// padding line ${i}\n${tag}`;
-
-/** A repository of `count` files in 50×20 folders, checked out on main (reused if present). */
-function generate(count: number): string {
-  const dir = join(work, `repo-${count}`);
-  if (existsSync(join(dir, '.git', 'tether-bench-ready'))) return dir;
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  run(dir, ['init', '-q', '-b', 'main']);
-  const chunks: string[] = ['commit refs/heads/main\ncommitter Bench <bench@example.com> 1700000000 +0000\ndata 4\nbase\n'];
-  for (let i = 0; i < count; i++) {
-    const data = content(i);
-    chunks.push(`M 100644 inline ${fileName(i)}\ndata ${Buffer.byteLength(data)}\n${data}\n`);
-  }
-  run(dir, ['fast-import', '--quiet'], chunks.join(''));
-  run(dir, ['reset', '-q', '--hard', 'main']);
-  writeFileSync(join(dir, '.git', 'tether-bench-ready'), '');
-  return dir;
-}
+const run = runGit;
+const fileName = benchFileName;
+const content = benchContent;
+const generate = (count: number) => generateRepo(count);
 
 /**
  * Medians of tether and native over the same repetitions, alternating which runs first, so
