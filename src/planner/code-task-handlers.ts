@@ -72,8 +72,10 @@ export function createCodeTaskHandlers(deps: CodeTaskDeps): TaskHandlers {
     async CODE_TEST(task) {
       const id = String(contextOf(task.payload).modificationId ?? task.payload.modificationId ?? '');
       if (!id) throw new TetherError('VALIDATION_FAILED', 'CODE_TEST needs a modification.', { task: task.id });
-      const m = await deps.codeAccess.waitFor(id, ['tested', 'failed', 'abandoned', 'rejected', 'merged', 'conflicted'], deps.testWaitMs ?? 15 * 60_000);
-      if (m.state !== 'tested') {
+      // Past `tested` counts too: a person may approve (even merge) before this task looks.
+      const m = await deps.codeAccess.waitFor(id, ['tested', 'approved', 'merged', 'failed', 'abandoned', 'rejected', 'conflicted'], deps.testWaitMs ?? 15 * 60_000);
+      const passed = m.testResult !== null && m.testResult.exitCode === 0 && !m.testResult.timedOut;
+      if (!passed) {
         throw new TetherError('INVALID_TRANSITION', `Modification ${id} ended ${m.state}${m.error ? `: ${m.error.message}` : ''}.`, {
           modification: id,
           state: m.state,
