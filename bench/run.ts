@@ -3,8 +3,8 @@
  * prints each section as a table and rewrites bench/RESULTS.md with the command, the
  * machine facts and the figures. Ratios are always tether / baseline.
  */
-import { readdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem, platform, release } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem, platform, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Bench, BenchRow, BenchSection } from './types.ts';
@@ -42,29 +42,41 @@ function table(section: BenchSection): string {
   return lines.join('\n');
 }
 
-const sections: string[] = [];
-for (const file of files) {
-  const mod = (await import(pathToFileURL(join(here, file)).href)) as { default: Bench };
-  process.stderr.write(`bench: ${file} …\n`);
-  const started = performance.now();
-  const section = await mod.default();
-  const text = table(section);
-  console.log(`\n${text}\n(${((performance.now() - started) / 1000).toFixed(1)} s)`);
-  sections.push(text);
+// Each section is kept in RESULTS.md between markers, so running some sections
+// (`npm run bench -- git`) replaces just those and keeps the others' last figures.
+const resultsFile = join(here, 'RESULTS.md');
+const marker = (name: string) => `<!-- section: ${name} -->`;
+const previous = new Map<string, string>();
+if (existsSync(resultsFile)) {
+  const text = readFileSync(resultsFile, 'utf8');
+  for (const match of text.matchAll(/<!-- section: (\S+) -->\n([\s\S]*?)<!-- end: \1 -->/g)) previous.set(match[1]!, match[2]!);
 }
 
-if (wanted.length === 0) {
-  const cpu = cpus()[0]?.model ?? 'unknown cpu';
-  const header = [
-    '# Benchmark results',
-    '',
-    'Reproduce with `npm run bench` (all sections, in one run). Figures are from one run on',
-    `this machine: ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${release()},`,
-    `Node ${process.version}, ${new Date().toISOString().slice(0, 10)}. Ratios are tether / baseline.`,
-    '',
-  ];
-  writeFileSync(join(here, 'RESULTS.md'), `${header.join('\n')}\n${sections.join('\n\n')}\n`);
-  console.log('\nwrote bench/RESULTS.md');
-} else {
-  console.log('\n(only some sections ran: bench/RESULTS.md left as it was)');
+for (const file of files) {
+  const name = file.replace(/\.bench\.ts$/, '');
+  const mod = (await import(pathToFileURL(join(here, file)).href)) as { default: Bench };
+  process.stderr.write(`bench: ${file} …\n`);
+  const load = loadavg()[0]!.toFixed(1);
+  const started = performance.now();
+  const section = await mod.default();
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  const text = table(section);
+  console.log(`\n${text}\n(${seconds} s)`);
+  const stamp = `\nRun ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC with \`npm run bench -- ${name}\` in ${seconds} s; load average ${load} at its start (2 cores).\n`;
+  previous.set(name, `${text}\n${stamp}`);
 }
+
+const cpu = cpus()[0]?.model ?? 'unknown cpu';
+const header = [
+  '# Benchmark results',
+  '',
+  'Reproduce with `npm run bench` (every section, in one run) or `npm run bench -- NAME` (one',
+  'section, e.g. `git`; the others keep their last figures). Each section says when it ran and',
+  'how loaded the machine was: figures taken under load are slower than on a quiet machine.',
+  `Machine: ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${release()}, Node ${process.version}.`,
+  'Ratios are tether / baseline.',
+  '',
+];
+const body = [...previous.keys()].sort().map((name) => `${marker(name)}\n${previous.get(name)!.trim()}\n<!-- end: ${name} -->`);
+writeFileSync(resultsFile, `${header.join('\n')}\n${body.join('\n\n')}\n`);
+console.log('\nwrote bench/RESULTS.md');
