@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { materialize, runTests } from '../git/node-sandbox.ts';
+import type { Repo } from './repo.ts';
 import type { TestRunner } from './test-runner.ts';
 
 const queues = new Map<string, Promise<unknown>>();
@@ -19,14 +20,25 @@ function serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
   return next;
 }
 
+function sandboxFor(repo: Repo, baseCommit: string): string {
+  if (!repo.sandboxRoot) throw new Error('nodeTestRunner needs repo.sandboxRoot (outside the repository)');
+  return join(repo.sandboxRoot, baseCommit.slice(0, 16));
+}
+
 export function nodeTestRunner(): TestRunner {
   return {
+    async prepare(repo, baseCommit) {
+      if (!repo.testCommand || !repo.sandboxRoot) return;
+      const sandboxDir = sandboxFor(repo, baseCommit);
+      await serialized(sandboxDir, async () => {
+        await materialize({ gitdir: repo.gitdir, commit: baseCommit, sandboxDir, cache: repo.cache });
+      });
+    },
     async run({ repo, commit, baseCommit }) {
       if (!repo.testCommand) {
         return { exitCode: 0, durationMs: 0, outputTail: 'No test command is configured: nothing was run.', timedOut: false, command: null };
       }
-      if (!repo.sandboxRoot) throw new Error('nodeTestRunner needs repo.sandboxRoot (outside the repository)');
-      const sandboxDir = join(repo.sandboxRoot, baseCommit.slice(0, 16));
+      const sandboxDir = sandboxFor(repo, baseCommit);
       return serialized(sandboxDir, async () => {
         await materialize({ gitdir: repo.gitdir, commit, sandboxDir, cache: repo.cache });
         const result = await runTests({

@@ -25,6 +25,12 @@ export interface StepDeps {
   tests: TestRunner;
   /** Milliseconds since the epoch (the injected clock). */
   now(): number;
+  /**
+   * Runs `work` alone among all processes sharing the store (several processes on one
+   * PostgreSQL database merge into one repository). Absent: the ref's compare-and-swap
+   * and the retries below are the only guard, enough within one process.
+   */
+  exclusive?<T>(key: string, work: () => Promise<T>): Promise<T>;
 }
 
 const ACTOR = 'codeAccess';
@@ -175,7 +181,7 @@ export async function mergeApproved(deps: StepDeps, id: string): Promise<StepOut
   }
   for (let attempt = 1; ; attempt++) {
     try {
-      const merged = await mergeBranch({
+      const merge = () => mergeBranch({
         fs: deps.repo.fs,
         gitdir: deps.repo.gitdir,
         cache: deps.repo.cache,
@@ -186,6 +192,7 @@ export async function mergeApproved(deps: StepDeps, id: string): Promise<StepOut
         trailers: { 'Tether-Goal': m.goalId, 'Tether-Modification': m.id, 'Tether-Approved-By': approver },
         ...(deps.repo.hasWorktree ? { worktree: { dir: deps.repo.dir } } : {}),
       });
+      const merged = await (deps.exclusive ? deps.exclusive(`merge:${m.targetRef}`, merge) : merge());
       const stored = await deps.db.transaction().execute((trx) =>
         transition(trx, {
           id,
@@ -198,6 +205,8 @@ export async function mergeApproved(deps: StepDeps, id: string): Promise<StepOut
         }),
       );
       await deleteBranch(deps.repo, stored.modification);
+      // The target moved: get the next base's sandbox ready while nobody waits for it.
+      void deps.tests.prepare?.(deps.repo, merged.commit).catch(() => {});
       return outcomeOf(stored.modification);
     } catch (error) {
       if (isTetherError(error, 'REF_CHANGED') && attempt < MERGE_ATTEMPTS) continue;

@@ -8,6 +8,11 @@ import type { Repo } from './repo.ts';
 
 export interface TestRunner {
   run(args: { repo: Repo; commit: string; baseCommit: string; modificationId: string }): Promise<TestResult>;
+  /**
+   * Gets the sandbox for a base commit ready ahead of time (at start-up, after a merge), so
+   * the first modification on that base only writes its changed files.
+   */
+  prepare?(repo: Repo, baseCommit: string): Promise<void>;
 }
 
 /** For repositories with no test command: every commit passes, and the result says so. */
