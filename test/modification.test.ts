@@ -257,6 +257,29 @@ describe('a modification on a repository on disk', () => {
   });
 });
 
+describe('a restart while the branch is being tested', () => {
+  it('resumes a branched modification: the tests run again and it reaches tested', async () => {
+    const h = await harness();
+    // The first process hangs in its test run, then dies.
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const hanging: StepDeps = { db: store.db, repo: h.repo, tests: { run: () => (started(), new Promise(() => {})) }, now: () => h.clock.now() };
+    h.actor.stop();
+    const first = createActor(createCodeAccessLogic(hanging), { clock: h.clock });
+    first.start();
+    const m = await h.code.submit({ title: 'Fix add', author: 'agent-a', changes: [{ path: 'src/math.js', content: FIX }] });
+    first.send({ type: 'codeAccess.track', modification: { id: m.id, goalId: m.goalId, author: m.author, branch: m.branch, baseCommit: m.baseCommit, head: null, state: 'proposed', expiresInMs: 60_000 } });
+    await running;
+    expect((await h.code.get(m.id)).state).toBe('branched');
+    first.stop();
+    // The next process resumes it from the store.
+    h.restart();
+    const done = await h.code.waitFor(m.id, ['tested', 'failed']);
+    expect(done.state).toBe('tested');
+    expect(done.testResult?.exitCode).toBe(0);
+  });
+});
+
 describe('a modification on an in-memory repository (LightningFS)', () => {
   it('goes from proposed to merged without a working tree', async () => {
     const h = await harness({ backend: 'memory' });
