@@ -7,3 +7,6 @@ export { migrate } from './store/migrate.ts';
 export { SimulatedClock, systemClock, type Clock } from './ports/clock.ts';
 export { tetherMachine, SUBSYSTEMS } from '../machines/tether.ts';
 export { createApp } from './http/app.ts';
+export { tetherLogic, type TetherLogicEvent, type TetherParentEvent } from './runtime/tether-logic.ts';
+export type { HttpOptions } from './http/app.ts';
+export { inspectableEvent, plainInspection } from './http/inspectable.ts';
