@@ -48,12 +48,14 @@ export async function planGoal(deps: PlannerDeps, goalId: string): Promise<Plan 
   });
 }
 
-/** Active goals that have no plan yet. */
-export async function goalsToPlan(db: Kysely<Database>): Promise<string[]> {
+/** Active goals of the given kinds that have no plan yet. */
+export async function goalsToPlan(db: Kysely<Database>, kinds: string[]): Promise<string[]> {
+  if (kinds.length === 0) return [];
   const rows = await db
     .selectFrom('goals')
     .select('id')
     .where('status', '=', 'active')
+    .where('kind', 'in', kinds)
     .where(({ not, exists, selectFrom }) => not(exists(selectFrom('plans').select('plans.id').whereRef('plans.goal_id', '=', 'goals.id'))))
     .orderBy('priority', 'desc')
     .orderBy('created_at')
@@ -158,7 +160,10 @@ export async function replanGoal(deps: PlannerDeps, goalId: string): Promise<Pla
 /** One planner pass: plan new active goals, then advance every running plan until it rests. */
 export async function plannerPass(deps: PlannerDeps): Promise<{ planned: number; advanced: number }> {
   let planned = 0;
-  for (const goalId of await goalsToPlan(deps.db)) if (await planGoal(deps, goalId)) planned++;
+  // Only goals of a kind some method decomposes: a collaborative goal carries its own
+  // modification and is not the planner's to fail.
+  const kinds = [...new Set(deps.methods.map((m) => m.task))];
+  for (const goalId of await goalsToPlan(deps.db, kinds)) if (await planGoal(deps, goalId)) planned++;
   let advanced = 0;
   for (const plan of await runningPlans(deps.db)) {
     // A few steps per pass: finishing one step usually lets the next be scheduled at once.
