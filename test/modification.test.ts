@@ -110,6 +110,8 @@ describe('a modification on a repository on disk', () => {
     expect(h.disk.git('status', '--porcelain')).toBe('');
     await expect.poll(() => h.disk.git('branch', '--list', 'tether/*')).toBe('');
     h.disk.git('fsck', '--strict');
+    const goal = await store.db.selectFrom('goals').select(['status', 'source']).where('id', '=', m.goalId).executeTakeFirstOrThrow();
+    expect(goal).toEqual({ status: 'achieved', source: 'collaborative' });
     expect(await ledgerTypes(m.id)).toEqual([
       'modification.proposed',
       'modification.branched',

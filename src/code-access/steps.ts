@@ -4,7 +4,8 @@
  * in one transaction. A crash between the two leaves the ref unchanged or the state
  * behind it; re-running the step on restart finds its own work and adopts it.
  */
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
+import { transitionGoal } from '../goals/goal-store.ts';
 import git from 'isomorphic-git';
 import { isTetherError, TetherError } from '../errors.ts';
 import { casDeleteRef } from '../git/cas-ref.ts';
@@ -149,6 +150,17 @@ export async function runBranchTests(deps: StepDeps, id: string): Promise<StepOu
   return outcomeOf(stored.modification, deps.now());
 }
 
+/**
+ * A collaborative goal exists for the change an agent or person submitted: merging that
+ * change achieves it. (Planned goals are achieved by their plan.)
+ */
+async function achieveCollaborativeGoal(trx: Transaction<Database>, goalId: string): Promise<void> {
+  const goal = await trx.selectFrom('goals').select(['status', 'kind']).where('id', '=', goalId).executeTakeFirst();
+  if (goal?.kind !== 'collaborative-change') return;
+  if (goal.status === 'active') await transitionGoal(trx, goalId, { type: 'goal.start' }, { actor: ACTOR });
+  if (goal.status === 'active' || goal.status === 'in_progress') await transitionGoal(trx, goalId, { type: 'goal.achieve' }, { actor: ACTOR });
+}
+
 /** The approval that licenses this merge, read back from the store: no merge without it. */
 async function storedApproval(deps: StepDeps, m: Modification): Promise<string> {
   const approval = await deps.db
@@ -193,8 +205,8 @@ export async function mergeApproved(deps: StepDeps, id: string): Promise<StepOut
         ...(deps.repo.hasWorktree ? { worktree: { dir: deps.repo.dir } } : {}),
       });
       const merged = await (deps.exclusive ? deps.exclusive(`merge:${m.targetRef}`, merge) : merge());
-      const stored = await deps.db.transaction().execute((trx) =>
-        transition(trx, {
+      const stored = await deps.db.transaction().execute(async (trx) => {
+        const result = await transition(trx, {
           id,
           from: ['approved'],
           to: 'merged',
@@ -202,8 +214,10 @@ export async function mergeApproved(deps: StepDeps, id: string): Promise<StepOut
           actor: ACTOR,
           set: { merge_commit: merged.commit, error: null },
           payload: { mergeCommit: merged.commit, previous: merged.previous, approvedBy: approver, alreadyMerged: merged.alreadyMerged },
-        }),
-      );
+        });
+        if (result.applied) await achieveCollaborativeGoal(trx, m.goalId);
+        return result;
+      });
       await deleteBranch(deps.repo, stored.modification);
       // The target moved: get the next base's sandbox ready while nobody waits for it.
       void deps.tests.prepare?.(deps.repo, merged.commit).catch(() => {});
