@@ -46,11 +46,14 @@ function table(section: BenchSection): string {
 // (`npm run bench -- git`) replaces just those and keeps the others' last figures.
 const resultsFile = join(here, 'RESULTS.md');
 const marker = (name: string) => `<!-- section: ${name} -->`;
-const previous = new Map<string, string>();
-if (existsSync(resultsFile)) {
+function readSections(): Map<string, string> {
+  const sections = new Map<string, string>();
+  if (!existsSync(resultsFile)) return sections;
   const text = readFileSync(resultsFile, 'utf8');
-  for (const match of text.matchAll(/<!-- section: (\S+) -->\n([\s\S]*?)<!-- end: \1 -->/g)) previous.set(match[1]!, match[2]!);
+  for (const match of text.matchAll(/<!-- section: (\S+) -->\n([\s\S]*?)<!-- end: \1 -->/g)) sections.set(match[1]!, match[2]!);
+  return sections;
 }
+const fresh = new Map<string, string>();
 
 for (const file of files) {
   const name = file.replace(/\.bench\.ts$/, '');
@@ -63,7 +66,7 @@ for (const file of files) {
   const text = table(section);
   console.log(`\n${text}\n(${seconds} s)`);
   const stamp = `\nRun ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC with \`npm run bench -- ${name}\` in ${seconds} s; load average ${load} at its start (2 cores).\n`;
-  previous.set(name, `${text}\n${stamp}`);
+  fresh.set(name, `${text}\n${stamp}`);
 }
 
 const cpu = cpus()[0]?.model ?? 'unknown cpu';
@@ -77,6 +80,9 @@ const header = [
   'Ratios are tether / baseline.',
   '',
 ];
+// Read again just before writing: another run may have written its sections meanwhile.
+const previous = readSections();
+for (const [name, text] of fresh) previous.set(name, text);
 const body = [...previous.keys()].sort().map((name) => `${marker(name)}\n${previous.get(name)!.trim()}\n<!-- end: ${name} -->`);
 writeFileSync(resultsFile, `${header.join('\n')}\n${body.join('\n\n')}\n`);
 console.log('\nwrote bench/RESULTS.md');
