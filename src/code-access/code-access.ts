@@ -26,6 +26,12 @@ export interface CodeAccessOptions {
   now(): number;
   /** The live codeAccess actor, once the system runs. */
   actor(): AnyActorRef | undefined;
+  /**
+   * Several processes on one database: takes this process's lease on a just-submitted
+   * modification; its actor starts here only if that succeeds (else another process,
+   * which claimed it first, runs it). Absent: every modification runs here.
+   */
+  claim?(id: string): Promise<boolean>;
 }
 
 const decoder = new TextDecoder();
@@ -44,7 +50,9 @@ export class CodeAccess {
   /** CODE_MODIFY: propose changes; branching and testing go on afterwards. */
   async submit(request: SubmitRequest): Promise<Modification> {
     const m = await submitModification(this.#o.db, this.#o.repo, request);
-    this.#o.actor()?.send({ type: 'codeAccess.track', modification: modificationInput(m, this.#o.now()) });
+    // A failed claim is not the submitter's problem: the row is stored, and some process's lease sync claims it.
+    const mine = this.#o.claim ? await this.#o.claim(m.id).catch(() => false) : true;
+    if (mine) this.#o.actor()?.send({ type: 'codeAccess.track', modification: modificationInput(m, this.#o.now()) });
     return m;
   }
 

@@ -11,11 +11,12 @@ import { createApp, type HttpOptions } from '../http/app.ts';
 import { newId } from '../ids.ts';
 import { logger } from '../log.ts';
 import { systemClock, type Clock } from '../ports/clock.ts';
-import { openStore, type Store } from '../store/open-store.ts';
+import { isPostgresUrl, openStore, type Store } from '../store/open-store.ts';
 import { tetherMachine } from '../../machines/tether.ts';
 import type { TetherServices } from './services.ts';
 import { repoFromConfig } from './repo-from-config.ts';
 import { CodeAccess } from '../code-access/code-access.ts';
+import { refCommit, targetRef } from '../code-access/target-ref.ts';
 import type { Repo } from '../code-access/repo.ts';
 import type { StepDeps } from '../code-access/steps.ts';
 import { nodeTestRunner } from '../code-access/node-test-runner.ts';
@@ -37,6 +38,9 @@ import { createCognitiveHandler } from '../scheduler/cognitive-handler.ts';
 import type { TaskHandlers } from '../scheduler/task-handler.ts';
 import { BUILT_IN_METHODS } from '../planner/methods.ts';
 import type { Method } from '../planner/htn.ts';
+import { createCluster, type Cluster } from '../../actors/cluster.ts';
+import type { ClusterOptions } from '../cluster/cluster-options.ts';
+import { NOOP_TASK, noopHandler } from '../scheduler/noop-handler.ts';
 
 export interface TetherOptions {
   /** Settings as flags would give them (`data-dir`, `database-url`, …), or a full config. */
@@ -67,6 +71,8 @@ export interface TetherOptions {
   plannerTickMs?: number;
   /** HTTP hardening: body limit, per-token rate limit, extra allowed origins (tokens come from the config). */
   http?: HttpOptions;
+  /** Several processes on one PostgreSQL database: lease and election timings (ignored on PGlite). */
+  cluster?: Partial<ClusterOptions>;
 }
 
 export interface Tether {
@@ -76,6 +82,8 @@ export interface Tether {
   system: AnyActorRef;
   app: Hono<any, any, any>;
   model: Model;
+  /** Coordination with other processes on the same PostgreSQL database (inert on PGlite). */
+  cluster: Cluster;
   stop(): Promise<void>;
 }
 
@@ -88,17 +96,36 @@ export async function createTether(options: TetherOptions = {}): Promise<Tether>
   const repo = options.repo ?? repoFromConfig(config);
   const model = options.model ?? createModel(config.model ?? {});
   const author = options.author ?? modelAuthor(model);
-  const stepDeps: StepDeps = { db: store.db, repo, tests: options.testRunner ?? nodeTestRunner(), now: () => clock.now() };
+  const processId = newId('proc');
+  // On PostgreSQL other processes may share the store: elect the generator's leader, lease modifications, serialize merges.
+  const cluster = await createCluster(store, processId, () => clock.now(), {
+    ...options.cluster,
+    ...(isPostgresUrl(config.databaseUrl) ? { url: config.databaseUrl } : {}),
+  });
+  const stepDeps: StepDeps = {
+    db: store.db,
+    repo,
+    tests: options.testRunner ?? nodeTestRunner(),
+    now: () => clock.now(),
+    ...(cluster.exclusive ? { exclusive: cluster.exclusive } : {}),
+  };
   let root: AnyActorRef | undefined;
-  const codeAccess = new CodeAccess({ db: store.db, repo, now: () => clock.now(), actor: () => root?.system.get('codeAccess') });
-  const services: TetherServices = { config, store, clock, processId: newId('proc'), codeAccess };
+  const codeAccess = new CodeAccess({
+    db: store.db,
+    repo,
+    now: () => clock.now(),
+    actor: () => root?.system.get('codeAccess'),
+    ...(cluster.claim ? { claim: cluster.claim } : {}),
+  });
+  const services: TetherServices = { config, store, clock, processId, codeAccess };
 
   const handlers: TaskHandlers = {
     ...createCodeTaskHandlers({ db: store.db, codeAccess, author }),
     COGNITIVE: createCognitiveHandler(model),
+    [NOOP_TASK]: noopHandler,
     ...options.handlers,
   };
-  const detectors = options.detectors ?? builtInDetectors();
+  const detectors = cluster.detectors(options.detectors ?? builtInDetectors());
   const machine = tetherMachine.provide({
     actors: {
       ledger: createLedgerActorLogic(),
@@ -115,7 +142,7 @@ export async function createTether(options: TetherOptions = {}): Promise<Tether>
         }),
       }),
       goalGenerator: goalGeneratorLogic({ store, detectors, ...(options.gates ? { gates: options.gates } : {}) }),
-      codeAccess: createCodeAccessLogic(stepDeps),
+      codeAccess: cluster.codeAccess(createCodeAccessLogic(stepDeps)),
     },
   });
   const system = createActor(machine, {
@@ -133,6 +160,12 @@ export async function createTether(options: TetherOptions = {}): Promise<Tether>
   });
   root = system;
   system.start();
+  // Warm the test sandbox for the target's current head, off the start-up path.
+  void targetRef(repo)
+    .then((ref) => refCommit(repo, ref))
+    .then((head) => stepDeps.tests.prepare?.(repo, head))
+    .catch(() => {});
+  cluster.start(() => system.system.get('codeAccess'));
   const app = createApp({ services, system }, options.http);
   log.info('Tether started on the {backend} store', { backend: store.backend });
 
@@ -143,13 +176,16 @@ export async function createTether(options: TetherOptions = {}): Promise<Tether>
     system,
     app,
     model,
+    cluster,
     async stop() {
       if (stopped) return;
       stopped = true;
+      cluster.halt();
       const scheduler = system.system.get('scheduler') as SchedulerActor | undefined;
       if (scheduler) await stopScheduler(scheduler, 'drain').catch((error: unknown) => log.warn('scheduler drain: {error}', { error: String(error) }));
       system.send({ type: 'tether.stop' });
       system.stop();
+      await cluster.stop();
       if (ownsStore) await store.close();
       log.info('Tether stopped');
     },
