@@ -27,7 +27,7 @@ function contextOf(payload: Record<string, unknown>): Context {
 }
 
 /** The texts that may name files: error messages, examples and descriptions in the evidence. */
-function evidenceTexts(evidence: Record<string, unknown>, description: string): string[] {
+export function evidenceTexts(evidence: Record<string, unknown>, description: string): string[] {
   const texts = [description];
   for (const e of (evidence.errors as unknown[] | undefined) ?? []) texts.push(String(e));
   for (const g of (evidence.errorGroups as { example?: string; message?: string }[] | undefined) ?? []) {

@@ -33,7 +33,7 @@ import { createModel } from '../model/create-model.ts';
 import type { Model } from '../model/model.ts';
 import { modelAuthor } from '../author/model-author.ts';
 import type { Author } from '../author/author.ts';
-import { createCodeTaskHandlers } from '../planner/code-task-handlers.ts';
+import { createCodeTaskHandlers, evidenceTexts } from '../planner/code-task-handlers.ts';
 import { createCognitiveHandler } from '../scheduler/cognitive-handler.ts';
 import type { TaskHandlers } from '../scheduler/task-handler.ts';
 import { BUILT_IN_METHODS } from '../planner/methods.ts';
@@ -137,7 +137,7 @@ export async function createTether(options: TetherOptions = {}): Promise<Tether>
           modelConfigured: model.configured,
           suspectFiles:
             goal.kind === 'fix-task-failure'
-              ? (await codeAccess.analyze([goal.description, ...((goal.evidence.errors as string[]) ?? []), ...(((goal.evidence.errorGroups as { example?: string }[]) ?? []).map((g) => g.example ?? ''))]).catch(() => [])).map((f) => f.path)
+              ? (await codeAccess.analyze(evidenceTexts(goal.evidence, goal.description)).catch(() => [])).map((f) => f.path)
               : [],
         }),
       }),
