@@ -27,8 +27,10 @@ export interface StoreOptions {
   /** Pool size for PostgreSQL (default 10). */
   poolSize?: number;
   /**
-   * Embedded store only: flush writes to disk at commit (default true for a file-backed
-   * store). PGlite starts PostgreSQL with fsync off (`-F`); we drop that flag.
+   * Embedded store only: ask PostgreSQL to fsync at commit (default true for a file-backed
+   * store; PGlite starts it with `-F`, which we drop). Measured, it changes nothing: PGlite's
+   * Node file system layer does not flush, so commits survive a process crash, not a power
+   * loss (README, Storage).
    */
   fsync?: boolean;
   /** The migrations to run (default: Tether's own). */
