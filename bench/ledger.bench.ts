@@ -8,7 +8,6 @@
  * a database of its own, and skips PostgreSQL when no server answers.
  */
 import { sql } from 'kysely';
-import { Client } from 'pg';
 import { appendEntry, type LedgerInput } from '../src/ledger/append-entry.ts';
 import { entryDigest, GENESIS_HASH, type HashedFields } from '../src/ledger/entry-hash.ts';
 import { entryPages } from '../src/ledger/entry-pages.ts';
@@ -16,6 +15,7 @@ import { setHeadHint } from '../src/ledger/head-hint.ts';
 import { verifyLedger } from '../src/ledger/verify-ledger.ts';
 import { openStore, type Store } from '../src/store/open-store.ts';
 import type { BenchRow, BenchSection } from './types.ts';
+import { benchPostgresStore } from './support/postgres-store.ts';
 
 const VERIFY_ENTRIES = 100_000;
 
@@ -149,31 +149,7 @@ async function verifyRate(store: Store, name: string): Promise<BenchRow> {
   };
 }
 
-async function postgresStore(): Promise<{ store: Store; drop(): Promise<void> } | undefined> {
-  const adminUrl = process.env.TETHER_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const admin = new Client({ connectionString: adminUrl });
-  try {
-    await admin.connect();
-  } catch {
-    return undefined;
-  }
-  const name = `tether_bench_ledger_${Date.now().toString(36)}`;
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const store = await openStore({ url: url.toString() });
-  return {
-    store,
-    async drop() {
-      await store.close();
-      const c = new Client({ connectionString: adminUrl });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
-}
+const postgresStore = () => benchPostgresStore('ledger');
 
 export default async function ledgerBench(): Promise<BenchSection> {
   const rows: BenchRow[] = [];

@@ -7,12 +7,12 @@
  * PostgreSQL: TETHER_BENCH_DATABASE_URL, else the local server; a database is created
  * for the run and dropped after it. Skipped when no server answers.
  */
-import { Client } from 'pg';
 import { sql } from 'kysely';
 import { startScheduler, stopScheduler, type SchedulerActor } from '../actors/scheduler.ts';
 import { createTaskQueue } from '../src/scheduler/task-queue.ts';
 import { openStore, type Store } from '../src/store/open-store.ts';
 import type { BenchRow, BenchSection } from './types.ts';
+import { benchPostgresStore } from './support/postgres-store.ts';
 
 const CONCURRENCY = 8;
 
@@ -54,31 +54,7 @@ async function rows(store: Store, label: string, tasks: number): Promise<BenchRo
   };
 }
 
-async function postgresStore(): Promise<{ store: Store; drop(): Promise<void> } | undefined> {
-  const adminUrl = process.env.TETHER_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const admin = new Client({ connectionString: adminUrl });
-  try {
-    await admin.connect();
-  } catch {
-    return undefined;
-  }
-  const name = `tether_bench_sched_${Date.now().toString(36)}`;
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const store = await openStore({ url: url.toString(), poolSize: 16 });
-  return {
-    store,
-    async drop() {
-      await store.close();
-      const c = new Client({ connectionString: adminUrl });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
-}
+const postgresStore = () => benchPostgresStore('sched', { poolSize: 16 });
 
 export default async function schedulerBench(): Promise<BenchSection> {
   const result: BenchRow[] = [];
