@@ -6,7 +6,7 @@
 import { sql } from 'kysely';
 import { decideTransition } from './decide-transition.ts';
 import { appendEntry } from '../ledger/append-entry.ts';
-import { recordExecution } from '../history/record-execution.ts';
+import { recordFailedAttempt } from './record-failed-attempt.ts';
 import type { BackoffPolicy } from '../../machines/task.ts';
 import { inTransaction, type DbOrTrx } from './in-transaction.ts';
 import { SCHEDULER_ACTOR, taskSubjects } from './ledger-subjects.ts';
@@ -30,16 +30,7 @@ export async function failTask(db: DbOrTrx, lease: LeaseRef, error: TaskErrorInf
        where id = ${lease.id}
       returning now() as finished_at`.execute(trx);
     const finishedAt = done.rows[0]!.finished_at;
-    await recordExecution(trx, {
-      taskId: task.id,
-      type: task.type,
-      goalId: task.goalId,
-      status: 'failed',
-      errorClass: error.class,
-      errorMessage: error.message,
-      startedAt: task.startedAt,
-      finishedAt,
-    });
+    await recordFailedAttempt(trx, task, error, finishedAt);
     const retrying = next.status === 'queued';
     await appendEntry(trx, {
       actor: SCHEDULER_ACTOR,

@@ -11,7 +11,7 @@
 import { sql } from 'kysely';
 import { decideTransition } from './decide-transition.ts';
 import { appendEntry } from '../ledger/append-entry.ts';
-import { recordExecution } from '../history/record-execution.ts';
+import { recordFailedAttempt } from './record-failed-attempt.ts';
 import type { BackoffPolicy } from '../../machines/task.ts';
 import { inTransaction, type DbOrTrx } from './in-transaction.ts';
 import { SCHEDULER_ACTOR, taskSubjects } from './ledger-subjects.ts';
@@ -39,16 +39,7 @@ export async function reclaimExpired(db: DbOrTrx, backoff: BackoffPolicy, limit 
         payload: { type: task.type, attempt: task.attempts, owner: task.owner, outcome: requeued ? 'requeued' : 'failed' },
       });
       if (!requeued) {
-        await recordExecution(trx, {
-          taskId: task.id,
-          type: task.type,
-          goalId: task.goalId,
-          status: 'failed',
-          errorClass: error.class,
-          errorMessage: error.message,
-          startedAt: task.startedAt,
-          finishedAt: done.rows[0]!.finished_at,
-        });
+        await recordFailedAttempt(trx, task, error, done.rows[0]!.finished_at);
         await appendEntry(trx, {
           actor: SCHEDULER_ACTOR,
           type: 'task.failed',
