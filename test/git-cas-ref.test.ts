@@ -118,3 +118,30 @@ describe('casRef across processes on disk', () => {
     expect(existsSync(join(repo.gitdir, 'refs/heads/main.lock'))).toBe(true);
   });
 });
+
+describe('a ref lock left behind', () => {
+  it('by a dead Tether process on this host is removed; git\'s own and a live process\'s stay', async () => {
+    repo = makeRepo({ a: 'a' });
+    const [x, y] = twoCommits(repo);
+    const { nodeFs } = await import('../src/git/node-fs.ts');
+    const { hostname } = await import('node:os');
+    const { spawnSync } = await import('node:child_process');
+    const { writeFileSync } = await import('node:fs');
+    const lock = join(repo.gitdir, 'refs/heads/main.lock');
+    const ref = 'refs/heads/main';
+    // A pid that surely exited: a child that already ran.
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    writeFileSync(lock, `tether-lock pid=${dead} host=${hostname()}\n`);
+    await casRef({ fs: nodeFs, gitdir: repo.gitdir, ref, expectedOld: y, newOid: x, timeoutMs: 100 });
+    expect(repo.git('rev-parse', 'main')).toBe(x);
+    expect(existsSync(lock)).toBe(false);
+
+    for (const held of ['', `tether-lock pid=${process.pid} host=${hostname()}\n`, `tether-lock pid=${dead} host=elsewhere\n`]) {
+      writeFileSync(lock, held);
+      const error = await casRef({ fs: nodeFs, gitdir: repo.gitdir, ref, expectedOld: x, newOid: y, timeoutMs: 100 }).catch((e) => e);
+      expect(error.code).toBe('REF_CHANGED');
+      expect(existsSync(lock)).toBe(true);
+      expect(repo.git('rev-parse', 'main')).toBe(x);
+    }
+  });
+});

@@ -175,6 +175,27 @@ describe('mergeBranch into the checked-out branch on disk', () => {
   });
 });
 
+describe('a merge retried after a crash that left the checked-out files behind', () => {
+  it('brings the files the merge changed up to date and leaves a person\'s later edit alone', async () => {
+    const { ours, theirs } = diverge(clean.ours, clean.theirs);
+    const fs = (await onBackend('disk', repo)).fs;
+    // The first attempt moved main and died before touching the working tree: the same
+    // state as a merge made without the worktree argument while main is checked out.
+    const first = await mergeBranch({ fs, gitdir: repo.gitdir, ref: 'main', source: theirs, message: 'merge', author });
+    expect(repo.git('status', '--porcelain')).not.toBe('');
+    writeFileSync(join(repo.dir, 'src/deep/c.ts'), 'a person edited this after the crash\n');
+    const retry = await mergeBranch({ fs, gitdir: repo.gitdir, ref: 'main', source: theirs, message: 'merge', author, worktree: { dir: repo.dir } });
+    expect(retry).toMatchObject({ alreadyMerged: true, updatedWorktree: true, commit: first.commit });
+    expect(retry.changedPaths).toEqual(['src/a.ts', 'src/deep/x/y.ts']);
+    expect(readFileSync(join(repo.dir, 'src/deep/c.ts'), 'utf8')).toBe('a person edited this after the crash\n');
+    // That file and its index entry stay as the crash left them (pre-merge index, the
+    // person's content); git shows it, and nothing else, for the person to resolve.
+    expect(repo.git('status', '--porcelain')).toBe('MM src/deep/c.ts');
+    expect(repo.git('rev-parse', 'HEAD')).toBe(first.commit);
+    void ours;
+  });
+});
+
 describe('wouldOverwrite and updateCheckedOut on LightningFS', () => {
   it('reports only dirty given paths, then updates files and index so the status is clean', async () => {
     const { ours, theirs } = diverge(clean.ours, clean.theirs);

@@ -16,7 +16,8 @@ import { modificationInput } from './modification-input.ts';
 import { getModification, type Modification } from './modification-store.ts';
 import { recordDenial } from './record-denial.ts';
 import type { Repo } from './repo.ts';
-import { submitModification, type SubmitRequest } from './submit-modification.ts';
+import { submitModification, type SubmitRequest, type WithinTransaction } from './submit-modification.ts';
+import { sweepBranches } from './sweep-branches.ts';
 import { refCommit, targetRef } from './target-ref.ts';
 import { changedPaths } from '../git/changed-paths.ts';
 
@@ -48,16 +49,19 @@ export class CodeAccess {
   }
 
   /** CODE_MODIFY: propose changes; branching and testing go on afterwards. */
-  async submit(request: SubmitRequest): Promise<Modification> {
-    const m = await submitModification(this.#o.db, this.#o.repo, request);
+  /** `within` runs inside the proposal's transaction (the HTTP layer stores its answer there). */
+  async submit(request: SubmitRequest, within?: WithinTransaction<Modification>): Promise<Modification> {
+    const m = await submitModification(this.#o.db, this.#o.repo, request, within);
     // A failed claim is not the submitter's problem: the row is stored, and some process's lease sync claims it.
     const mine = this.#o.claim ? await this.#o.claim(m.id).catch(() => false) : true;
     if (mine) this.#o.actor()?.send({ type: 'codeAccess.track', modification: modificationInput(m, this.#o.now()) });
     return m;
   }
 
-  async decide(id: string, decision: Decision): Promise<Modification> {
-    const m = await decideModification(this.#o.db, id, decision);
+  async decide(id: string, decision: Decision, within?: WithinTransaction<Modification>): Promise<Modification> {
+    const m = await decideModification(this.#o.db, id, decision, within);
+    // A rejected or withdrawn change keeps no branch (a merge deletes its own).
+    if (decision.kind !== 'approve') await this.sweepBranches().catch(() => []);
     const event =
       decision.kind === 'approve'
         ? { type: 'modification.approve', approver: decision.by, head: m.head ?? undefined }
@@ -75,6 +79,11 @@ export class CodeAccess {
 
   get(id: string): Promise<Modification> {
     return getModification(this.#o.db, id);
+  }
+
+  /** Deletes the branches of finished modifications; returns their names. */
+  sweepBranches(): Promise<string[]> {
+    return sweepBranches(this.#o.db, this.#o.repo);
   }
 
   /** Resolves once the modification is in one of `states` (polling the store). */

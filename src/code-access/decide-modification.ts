@@ -7,6 +7,7 @@
  */
 import { getNextSnapshot } from 'xstate';
 import type { Kysely } from 'kysely';
+import type { WithinTransaction } from './submit-modification.ts';
 import { isTetherError, TetherError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { Database } from '../store/schema.ts';
@@ -72,7 +73,7 @@ function refusal(m: Modification, decision: Decision): TetherError {
   return new TetherError('INVALID_TRANSITION', `Modification ${m.id} cannot be ${TARGET[decision.kind]} now.`, { id: m.id, state: m.state });
 }
 
-export async function decideModification(db: Kysely<Database>, id: string, decision: Decision): Promise<Modification> {
+export async function decideModification(db: Kysely<Database>, id: string, decision: Decision, within?: WithinTransaction<Modification>): Promise<Modification> {
   const event = machineEvent(decision);
   try {
     return await db.transaction().execute(async (trx) => {
@@ -105,6 +106,7 @@ export async function decideModification(db: Kysely<Database>, id: string, decis
         payload: { head: m.head, ...(decision.comment ? { comment: decision.comment } : {}) },
       });
       if (!result.applied) throw new TetherError('INVALID_TRANSITION', `Modification ${id} changed meanwhile.`, { id });
+      await within?.(trx, result.modification);
       return result.modification;
     });
   } catch (error) {

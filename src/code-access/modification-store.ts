@@ -6,6 +6,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { appendEntry } from '../ledger/append-entry.ts';
 import { TetherError } from '../errors.ts';
+import { failpoint } from '../faults/failpoint.ts';
 import type { Database, ModificationRow } from '../store/schema.ts';
 import { OPEN_STATES, type ModificationState } from '../../machines/modification.ts';
 import type { FileChange } from '../git/commit-changes.ts';
@@ -202,5 +203,6 @@ export async function transition(trx: Transaction<Database>, t: Transition): Pro
     subjects: { goal: current.goal_id, modification: t.id },
     payload: { from: current.state, event: t.event, ...(t.payload ?? {}) },
   });
+  failpoint('modification.transition.before-commit');
   return { applied: true, modification: toModification(row) };
 }

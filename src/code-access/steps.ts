@@ -8,6 +8,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { transitionGoal } from '../goals/goal-store.ts';
 import git from 'isomorphic-git';
 import { isTetherError, TetherError } from '../errors.ts';
+import { failpoint } from '../faults/failpoint.ts';
 import { casDeleteRef } from '../git/cas-ref.ts';
 import { commitChanges } from '../git/commit-changes.ts';
 import { mergeBranch } from '../git/merge-branch.ts';
@@ -116,6 +117,8 @@ export async function createBranch(deps: StepDeps, id: string): Promise<StepOutc
   const result = await deps.db.transaction().execute((trx) =>
     transition(trx, { id, from: ['proposed'], to: 'branched', event: 'modification.branch', actor: ACTOR, set: { head_commit: head }, payload: { head } }),
   );
+  // Withdrawn while the branch was being written: the branch goes with it.
+  if (!result.applied && result.modification.state === 'abandoned') await deleteBranch(deps.repo, result.modification);
   return outcomeOf(result.modification);
 }
 
@@ -205,6 +208,7 @@ export async function mergeApproved(deps: StepDeps, id: string): Promise<StepOut
         ...(deps.repo.hasWorktree ? { worktree: { dir: deps.repo.dir } } : {}),
       });
       const merged = await (deps.exclusive ? deps.exclusive(`merge:${m.targetRef}`, merge) : merge());
+      failpoint('modification.merge.before-record');
       const stored = await deps.db.transaction().execute(async (trx) => {
         const result = await transition(trx, {
           id,

@@ -5,7 +5,7 @@
  * a ledger entry; an accepted proposal is stored as `proposed` with its ledger entry in one
  * transaction, and branching and testing go on afterwards.
  */
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { isTetherError, TetherError } from '../errors.ts';
 import type { FileChange } from '../git/commit-changes.ts';
 import { newId } from '../ids.ts';
@@ -61,7 +61,10 @@ async function checkScope(repo: Repo, baseCommit: string, changes: FileChange[])
   return out;
 }
 
-export async function submitModification(db: Kysely<Database>, repo: Repo, request: SubmitRequest): Promise<Modification> {
+/** Extra work done inside a store transaction, after its change: it commits or rolls back with it. */
+export type WithinTransaction<T> = (trx: Transaction<Database>, result: T) => Promise<void>;
+
+export async function submitModification(db: Kysely<Database>, repo: Repo, request: SubmitRequest, within?: WithinTransaction<Modification>): Promise<Modification> {
   try {
     validateShape(request);
     const ref = await targetRef(repo);
@@ -104,7 +107,9 @@ export async function submitModification(db: Kysely<Database>, repo: Repo, reque
         changes,
         files: changes.map((c) => c.path),
       });
-      return getModification(trx, id);
+      const m = await getModification(trx, id);
+      await within?.(trx, m);
+      return m;
     });
   } catch (error) {
     if (isTetherError(error) && error.code !== 'INTERNAL') {

@@ -8,6 +8,7 @@ import git from 'isomorphic-git';
 import { TetherError } from '../errors.ts';
 import { checkChanges, checkFileSize } from '../policy/check-changes.ts';
 import { checkPath, toPathPolicy, type PathPolicy, type PathPolicyOptions } from '../policy/path-policy.ts';
+import { failpoint } from '../faults/failpoint.ts';
 import { casRef } from './cas-ref.ts';
 import { withCache, type GitContext } from './git-context.ts';
 import type { GitFs } from './git-fs.ts';
@@ -168,6 +169,7 @@ export async function commitChanges(args: CommitChangesArgs): Promise<CommitChan
   });
   // Objects are written before the ref moves: a crash in between leaves only unreachable
   // objects, and the branch still names its previous head.
+  failpoint('git.branch.objects-written');
   await casRef({ fs: ctx.fs, gitdir: ctx.gitdir, ref, expectedOld, newOid: commit });
   return { commit, tree, parent, ref, changedPaths: normalized.map((c) => c.path).sort() };
 }

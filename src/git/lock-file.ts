@@ -2,7 +2,9 @@
  * Git-style lock files: `<file>.lock` is created exclusively, filled, then renamed onto the
  * file, so readers see the old or the new content and two writers never both proceed.
  */
-import { fsErrorCode, type GitFs } from './git-fs.ts';
+import { hostname } from 'node:os';
+import process from 'node:process';
+import { fsErrorCode, readFileOrNull, type GitFs } from './git-fs.ts';
 
 /** Thrown when the lock stays taken for the whole wait; callers turn it into a coded error. */
 export class LockBusyError extends Error {
@@ -46,11 +48,46 @@ async function inProcessTurn<T>(fs: GitFs, lockPath: string, fn: () => Promise<T
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * What a Tether process writes into a lock it takes, until it commits the new content:
+ * who holds it. Git writes nothing there, so git's own locks are never mistaken for ours.
+ */
+const OWNER_PREFIX = 'tether-lock ';
+const ownerMark = () => `${OWNER_PREFIX}pid=${process.pid} host=${hostname()}\n`;
+
+/** False only when the pid surely names no process (ESRCH); unsure means alive. */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return fsErrorCode(error) !== 'ESRCH';
+  }
+}
+
+/**
+ * Removes a lock left by a Tether process on this host that no longer runs (a SIGKILL or a
+ * power cut skips every cleanup). Such a lock would otherwise block every later merge into
+ * that ref or index until a person deletes it. Locks of live processes, of other hosts and
+ * of git itself stay. Breaking is safe against other Tether processes because writers of
+ * one ref or index are already serialized (one owner per modification, merges under the
+ * store's per-target lock). One window stays: a crash between writing the new content and
+ * renaming it leaves a lock without our mark, which git's rule (remove it by hand) covers.
+ */
+async function removeIfOrphaned(fs: GitFs, lockPath: string): Promise<boolean> {
+  const content = await readFileOrNull(fs, lockPath).catch(() => null);
+  const text = content ? new TextDecoder().decode(content.subarray(0, 200)) : '';
+  const owner = /^tether-lock pid=(\d+) host=(\S+)\n$/.exec(text);
+  if (!owner || owner[2] !== hostname() || processAlive(Number(owner[1]))) return false;
+  await fs.promises.unlink(lockPath).catch(() => undefined);
+  return true;
+}
+
 /** One attempt to create the lock file; false when someone else holds it. */
 async function tryCreate(fs: GitFs, lockPath: string): Promise<boolean> {
   if (fs.exclusiveCreate) {
     try {
-      await fs.promises.writeFile(lockPath, '', { flag: 'wx' });
+      await fs.promises.writeFile(lockPath, ownerMark(), { flag: 'wx' });
       return true;
     } catch (error) {
       if (fsErrorCode(error) === 'EEXIST') return false;
@@ -65,14 +102,14 @@ async function tryCreate(fs: GitFs, lockPath: string): Promise<boolean> {
   } catch (error) {
     if (fsErrorCode(error) !== 'ENOENT') throw error;
   }
-  await fs.promises.writeFile(lockPath, '');
+  await fs.promises.writeFile(lockPath, ownerMark());
   return true;
 }
 
 /**
  * Runs `fn` while holding `<target>.lock`. The lock is removed afterwards unless `fn`
- * committed it (renamed it onto the target); a lock left by a crashed process stays, as
- * with git, and makes later writers fail with LockBusyError.
+ * committed it (renamed it onto the target). A lock left by a dead Tether process on this
+ * host is removed; any other lock makes writers wait, then fail with LockBusyError.
  */
 export async function withLockFile<T>(fs: GitFs, target: string, fn: (lock: HeldLock) => Promise<T>, options: LockOptions = {}): Promise<T> {
   const lockPath = `${target}.lock`;
@@ -80,6 +117,7 @@ export async function withLockFile<T>(fs: GitFs, target: string, fn: (lock: Held
   return inProcessTurn(fs, lockPath, async () => {
     let delay = 1;
     while (!(await tryCreate(fs, lockPath))) {
+      if (await removeIfOrphaned(fs, lockPath)) continue;
       if (Date.now() >= deadline) throw new LockBusyError(lockPath);
       await sleep(delay);
       delay = Math.min(delay * 2, 50);

@@ -5,6 +5,8 @@
  */
 import git from 'isomorphic-git';
 import { TetherError } from '../errors.ts';
+import { failpoint } from '../faults/failpoint.ts';
+import { finishCheckedOutMerge } from './finish-checked-out-merge.ts';
 import { casRef } from './cas-ref.ts';
 import { changedPaths } from './changed-paths.ts';
 import type { GitIdentity } from './commit-changes.ts';
@@ -79,7 +81,12 @@ export async function mergeBranch(args: MergeBranchArgs): Promise<MergeBranchRes
   const base = (bases[0] as string | undefined) ?? null;
   const previousTree = await commitTree(ctx, previous);
   const base0 = { commit: previous, tree: previousTree, previous, ref, changedPaths: [], updatedWorktree: false };
-  if (base === args.source) return { ...base0, alreadyMerged: true };
+  const checkedOut = args.worktree !== undefined && (await checkedOutRef(fs, gitdir)) === ref;
+  if (base === args.source) {
+    // Already merged, perhaps by an attempt that died before updating the checked-out files.
+    const caughtUp = checkedOut ? await finishCheckedOutMerge(ctx, args.worktree!.dir, previous, args.source) : null;
+    return { ...base0, alreadyMerged: true, ...(caughtUp?.length ? { changedPaths: caughtUp, updatedWorktree: true } : {}) };
+  }
 
   // Criss-cross histories have several bases; the first one is used (no virtual base).
   const merged = await mergeTrees({ fs, gitdir, cache, base: base === null ? null : await commitTree(ctx, base), ours: previousTree, theirs: args.source });
@@ -91,7 +98,6 @@ export async function mergeBranch(args: MergeBranchArgs): Promise<MergeBranchRes
     });
   }
   const paths = await changedPaths(fs, gitdir, previousTree, merged.tree, cache);
-  const checkedOut = args.worktree !== undefined && (await checkedOutRef(fs, gitdir)) === ref;
   if (checkedOut) {
     const dirty = await wouldOverwrite({ fs, gitdir, cache, dir: args.worktree!.dir, paths, headTree: previousTree, fileMode: args.worktree!.fileMode });
     if (dirty.length > 0) {
@@ -115,7 +121,9 @@ export async function mergeBranch(args: MergeBranchArgs): Promise<MergeBranchRes
       committer: stamp(args.committer ?? args.author),
     },
   });
+  failpoint('git.merge.commit-written');
   await casRef({ fs, gitdir, ref, expectedOld: previous, newOid: commit });
+  failpoint('git.merge.ref-moved');
   if (checkedOut) {
     await updateCheckedOut({ fs, gitdir, cache, dir: args.worktree!.dir, oldTree: previousTree, newTree: merged.tree, paths });
   }

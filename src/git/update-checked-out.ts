@@ -5,6 +5,7 @@
  */
 import git from 'isomorphic-git';
 import { TetherError } from '../errors.ts';
+import { failpoint } from '../faults/failpoint.ts';
 import { changedPaths } from './changed-paths.ts';
 import { withCache, type GitContext } from './git-context.ts';
 import { fsErrorCode, joinPath, lstatOrNull, mkdirp, type GitFs, type GitFsStats } from './git-fs.ts';
@@ -123,7 +124,10 @@ export async function updateCheckedOut(args: UpdateCheckedOutArgs): Promise<{ wr
       const deleted = targets.filter((t) => t.entry === null).map((t) => t.path);
       const written = targets.filter((t) => t.entry !== null);
       for (const path of deleted) await removeFile(fs, dir, path);
-      for (const { path, entry } of written) await writeFile(ctx, dir, path, entry!);
+      for (const [i, { path, entry }] of written.entries()) {
+        await writeFile(ctx, dir, path, entry!);
+        if (i === 0) failpoint('git.merge.worktree-partly-written');
+      }
 
       const index = await readIndex(fs, args.gitdir);
       const touched = new Set(paths);

@@ -13,6 +13,7 @@ import type { Database } from '../store/schema.ts';
 import type { Access } from './access.ts';
 import { authorize } from './authorize.ts';
 import type { HttpErrorCode } from './http-error.ts';
+import { failpoint } from '../faults/failpoint.ts';
 import { idempotency } from './idempotency.ts';
 import type { HttpEnv } from './principal.ts';
 import type { TokenVerifier } from './token-verifier.ts';
@@ -43,7 +44,10 @@ export interface RouteDef<P extends Schema = Schema, Q extends Schema = Schema, 
   html?: boolean;
   /** The error codes this route answers with, beyond auth, validation and rate limits. */
   errors?: (ErrorCode | HttpErrorCode)[];
-  /** Honours an `Idempotency-Key` header. */
+  /**
+   * Honours an `Idempotency-Key` header: the handler stores its answer with commitAnswer()
+   * inside the transaction of its state change.
+   */
   idempotent?: boolean;
   handle(c: Context<HttpEnv>, input: RouteInput<P, Q, B>): Response | Promise<Response>;
 }
@@ -80,16 +84,18 @@ export interface MountDeps {
 
 export function mountRoute(app: Hono<HttpEnv>, def: AnyRoute, deps: MountDeps): void {
   const handlers: MiddlewareHandler<HttpEnv>[] = [authorize(def.access, deps.tokens, deps.db)];
-  if (def.idempotent) handlers.push(idempotency(deps.db));
+  if (def.idempotent) handlers.push(idempotency(deps.db, def.status ?? 200));
   if (def.params) handlers.push(validate('param', def.params));
   if (def.query) handlers.push(validate('query', def.query));
   if (def.body) handlers.push(validate('json', def.body));
-  handlers.push(async (c) =>
-    def.handle(c, {
+  handlers.push(async (c) => {
+    const response = await def.handle(c, {
       params: def.params ? c.req.valid('param' as never) : undefined,
       query: def.query ? c.req.valid('query' as never) : undefined,
       body: def.body ? c.req.valid('json' as never) : undefined,
-    }),
-  );
+    });
+    if (def.method === 'POST') failpoint('http.write.before-answer');
+    return response;
+  });
   app.on(def.method, def.path, ...(handlers as [MiddlewareHandler<HttpEnv>]));
 }

@@ -7,6 +7,7 @@
  */
 import { sql, type Transaction } from 'kysely';
 import type { Database } from '../store/schema.ts';
+import { failpoint } from '../faults/failpoint.ts';
 import { appendEntry, type LedgerEntry } from './append-entry.ts';
 import { ChainChecker } from './chain-checker.ts';
 import { GENESIS_HASH } from './entry-hash.ts';
@@ -79,6 +80,7 @@ async function sealLocked(trx: Transaction<Database>, options: SealOptions): Pro
     subjects: { segment: `segment-${seal.segment}` },
     payload: { seal },
   });
+  failpoint('ledger.seal.before-commit');
   return { sealed: true, seal, entry };
 }
 

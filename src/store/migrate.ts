@@ -7,6 +7,7 @@
 import { sql, type Kysely } from 'kysely';
 import { Migrator, type Migration, type MigrationResult } from 'kysely/migration';
 import { TetherError } from '../errors.ts';
+import { failpoint } from '../faults/failpoint.ts';
 import { migrations as builtIn } from './migrations/index.ts';
 
 export const MIGRATION_TABLE = 'tether_migration';
@@ -82,6 +83,7 @@ export async function migrate(
       });
       const result = await migrator.migrateToLatest();
       if (result.error) throw new MigrationRun(result.error, result.results ?? []);
+      if (result.results?.length) failpoint('store.migrate.before-commit');
       return result.results ?? [];
     })
     .catch((error: unknown) => {
