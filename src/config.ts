@@ -34,6 +34,12 @@ export interface TetherConfig {
   model?: ModelConfig;
   /** How often the goal generator runs on its own, in ms (hourly by default). */
   generatorIntervalMs: number;
+  /** Seal the open ledger segment once it holds this many entries. */
+  ledgerSegmentEntries: number;
+  /** How often the ledger seals a due segment, in ms. */
+  ledgerMaintenanceIntervalMs: number;
+  /** On PostgreSQL: how long a process's lease on a modification holds without renewal. */
+  leaseMs: number;
   logLevel: 'debug' | 'info' | 'warning' | 'error';
 }
 
@@ -44,6 +50,9 @@ export const DEFAULTS: TetherConfig = {
   port: 8787,
   tokens: [],
   generatorIntervalMs: 60 * 60 * 1000,
+  ledgerSegmentEntries: 10_000,
+  ledgerMaintenanceIntervalMs: 60 * 1000,
+  leaseMs: 15_000,
   logLevel: 'info',
 };
 
@@ -62,6 +71,9 @@ type SettingName =
   | 'model'
   | 'model-key'
   | 'generator-interval-ms'
+  | 'ledger-segment-entries'
+  | 'ledger-maintenance-interval-ms'
+  | 'lease-ms'
   | 'log-level';
 
 export const SETTINGS: Record<SettingName, string> = {
@@ -76,6 +88,9 @@ export const SETTINGS: Record<SettingName, string> = {
   model: 'TETHER_MODEL',
   'model-key': 'TETHER_MODEL_KEY',
   'generator-interval-ms': 'TETHER_GENERATOR_INTERVAL_MS',
+  'ledger-segment-entries': 'TETHER_LEDGER_SEGMENT_ENTRIES',
+  'ledger-maintenance-interval-ms': 'TETHER_LEDGER_MAINTENANCE_INTERVAL_MS',
+  'lease-ms': 'TETHER_LEASE_MS',
   'log-level': 'TETHER_LOG_LEVEL',
 };
 
@@ -159,6 +174,13 @@ export function resolveConfig(...layers: RawSettings[]): TetherConfig {
   }
   if (raw['generator-interval-ms'] !== undefined) {
     config.generatorIntervalMs = integer('generator-interval-ms', raw['generator-interval-ms'], 1000, 7 * 24 * 3600 * 1000);
+  }
+  if (raw['ledger-segment-entries'] !== undefined) {
+    config.ledgerSegmentEntries = integer('ledger-segment-entries', raw['ledger-segment-entries'], 2, 10_000_000);
+  }
+  if (raw['lease-ms'] !== undefined) config.leaseMs = integer('lease-ms', raw['lease-ms'], 2000, 3600 * 1000);
+  if (raw['ledger-maintenance-interval-ms'] !== undefined) {
+    config.ledgerMaintenanceIntervalMs = integer('ledger-maintenance-interval-ms', raw['ledger-maintenance-interval-ms'], 100, 24 * 3600 * 1000);
   }
   if (raw['log-level'] !== undefined) {
     const level = String(raw['log-level']);

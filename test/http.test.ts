@@ -261,6 +261,19 @@ describe('modifications', () => {
     expect(bad.status).toBe(400);
   });
 
+  it('makes one goal of concurrent and repeated submissions with one Idempotency-Key', async () => {
+    const headers = { 'idempotency-key': 'goal-once' };
+    const answers = await Promise.all(Array.from({ length: 5 }, () => json(h.request('/api/goals', { as: 'agent', json: { title: 'Once only' }, headers }))));
+    expect(answers.map((a) => a.status)).toEqual([201, 201, 201, 201, 201]);
+    expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
+    expect(answers.filter((a) => a.headers.get('idempotency-replayed') === 'true')).toHaveLength(4);
+    const rows = await h.store.db.selectFrom('goals').select('id').where('title', '=', 'Once only').execute();
+    expect(rows).toHaveLength(1);
+    // The key belongs to the token: another agent's request with it is its own.
+    const other = await json(h.request('/api/goals', { as: 'approver', json: { title: 'Once only' }, headers }));
+    expect(other.body.id).not.toBe(answers[0]!.body.id);
+  });
+
   it('lets exactly one of racing approvals win; the others get 409', async () => {
     const m = await h.testedModification('Raced approval');
     const results = await Promise.all(

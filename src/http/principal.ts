@@ -1,4 +1,5 @@
 /** Who is calling: the token's name and role, as the auth middleware found them. */
+import type { IdempotentRequest } from './idempotency.ts';
 import type { Role } from '../config.ts';
 
 export interface Principal {
@@ -15,5 +16,7 @@ export interface HttpEnv {
   Variables: {
     principal: Principal | undefined;
     authFailure: AuthFailure | undefined;
+    /** The request's Idempotency-Key, for the handler to store its answer with its state change. */
+    idempotency: IdempotentRequest | undefined;
   };
 }

@@ -70,7 +70,9 @@ export const ModificationListQuery = z.object({
   offset: Offset,
 });
 
-const ChangePath = text(1024).min(1);
+// Any string: the path policy refuses bad ones (NUL, empty, …) with their own code and a
+// code.denied entry, which a schema error would hide.
+const ChangePath = z.string().max(1024);
 export const ChangeSchema = z.union([
   z.object({ path: ChangePath, content: text(10_000_000) }).strict(),
   z.object({ path: ChangePath, patch: text(10_000_000) }).strict(),

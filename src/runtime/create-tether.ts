@@ -99,6 +99,7 @@ export async function createTether(options: TetherOptions = {}): Promise<Tether>
   const processId = newId('proc');
   // On PostgreSQL other processes may share the store: elect the generator's leader, lease modifications, serialize merges.
   const cluster = await createCluster(store, processId, () => clock.now(), {
+    leaseMs: config.leaseMs,
     ...options.cluster,
     ...(isPostgresUrl(config.databaseUrl) ? { url: config.databaseUrl } : {}),
   });
@@ -128,7 +129,7 @@ export async function createTether(options: TetherOptions = {}): Promise<Tether>
   const detectors = cluster.detectors(options.detectors ?? builtInDetectors());
   const machine = tetherMachine.provide({
     actors: {
-      ledger: createLedgerActorLogic(),
+      ledger: createLedgerActorLogic({ segments: { maxEntries: config.ledgerSegmentEntries } }),
       scheduler: schedulerLogic,
       planner: createPlannerLogic({
         db: store.db,
@@ -150,7 +151,7 @@ export async function createTether(options: TetherOptions = {}): Promise<Tether>
     clock,
     input: {
       inputs: {
-        ledger: { store },
+        ledger: { store, maintenanceIntervalMs: config.ledgerMaintenanceIntervalMs },
         scheduler: schedulerInput({ db: store.db, handlers, clock, workerId: services.processId, ...options.scheduler }),
         planner: { tickMs: options.plannerTickMs ?? 1000 },
         goalGenerator: { intervalMs: config.generatorIntervalMs, detectors: detectors.map((d) => d.name) },
@@ -160,6 +161,8 @@ export async function createTether(options: TetherOptions = {}): Promise<Tether>
   });
   root = system;
   system.start();
+  // Branches a crash left behind (finished before their delete) go; off the start-up path.
+  void codeAccess.sweepBranches().catch((error) => log.warning('Could not sweep finished branches: {error}', { error: String(error) }));
   // Warm the test sandbox for the target's current head, off the start-up path.
   void targetRef(repo)
     .then((ref) => refCommit(repo, ref))

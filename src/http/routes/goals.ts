@@ -4,7 +4,8 @@
  * that waits for a person's approval.
  */
 import { z } from 'zod';
-import { approveGoal, createGoal, getGoal, listGoals, rejectGoal, type GoalStatus } from '../../goals/goal-store.ts';
+import { approveGoal, createGoal, getGoal, inTransaction, listGoals, rejectGoal, type GoalStatus } from '../../goals/goal-store.ts';
+import { commitAnswer } from '../idempotency.ts';
 import type { AppContext } from '../app-context.ts';
 import type { HttpEnv } from '../principal.ts';
 import { defineRoute, type AnyRoute } from '../route.ts';
@@ -54,17 +55,22 @@ export function goalRoutes(ctx: AppContext): AnyRoute[] {
       body: NewGoalBody,
       status: 201,
       response: GoalSchema,
-      errors: ['UNSUPPORTED_MEDIA_TYPE', 'ORIGIN_FORBIDDEN', 'BODY_TOO_LARGE'],
+      idempotent: true,
+      errors: ['UNSUPPORTED_MEDIA_TYPE', 'ORIGIN_FORBIDDEN', 'BODY_TOO_LARGE', 'IDEMPOTENCY_KEY_REUSED'],
       async handle(c, { body }) {
         const principal = who(c);
         const person = principal.role === 'approver';
-        const goal = await createGoal(db, {
-          title: body.title,
-          description: body.description ?? '',
-          kind: body.kind ?? 'request',
-          source: person ? 'user' : 'collaborative',
-          createdBy: principal.name,
-          status: person ? 'active' : 'proposed',
+        const goal = await inTransaction(db, async (trx) => {
+          const created = await createGoal(trx, {
+            title: body.title,
+            description: body.description ?? '',
+            kind: body.kind ?? 'request',
+            source: person ? 'user' : 'collaborative',
+            createdBy: principal.name,
+            status: person ? 'active' : 'proposed',
+          });
+          await commitAnswer(trx, c.get('idempotency'), created);
+          return created;
         });
         return c.json(goal, 201);
       },
@@ -79,10 +85,15 @@ export function goalRoutes(ctx: AppContext): AnyRoute[] {
         params: IdParams,
         body: DecisionBody,
         response: GoalSchema,
-        errors: ['NOT_FOUND', 'INVALID_TRANSITION', 'UNSUPPORTED_MEDIA_TYPE', 'ORIGIN_FORBIDDEN'],
+        idempotent: true,
+        errors: ['NOT_FOUND', 'INVALID_TRANSITION', 'UNSUPPORTED_MEDIA_TYPE', 'ORIGIN_FORBIDDEN', 'IDEMPOTENCY_KEY_REUSED'],
         async handle(c, { params, body }) {
           const decision = { approver: who(c).name, ...(body.comment ? { comment: body.comment } : {}) };
-          const goal = verb === 'approve' ? await approveGoal(db, params.id, decision) : await rejectGoal(db, params.id, decision);
+          const goal = await inTransaction(db, async (trx) => {
+            const decided = verb === 'approve' ? await approveGoal(trx, params.id, decision) : await rejectGoal(trx, params.id, decision);
+            await commitAnswer(trx, c.get('idempotency'), decided);
+            return decided;
+          });
           return c.json(goal);
         },
       }),

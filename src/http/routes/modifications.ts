@@ -11,6 +11,7 @@ import type { FileChange } from '../../git/commit-changes.ts';
 import type { AppContext } from '../app-context.ts';
 import { diffFiles } from '../diff-files.ts';
 import type { HttpEnv } from '../principal.ts';
+import { commitAnswer } from '../idempotency.ts';
 import { defineRoute, type AnyRoute } from '../route.ts';
 import {
   ApproveBody,
@@ -81,6 +82,7 @@ export function modificationRoutes(ctx: AppContext): AnyRoute[] {
       body: NewModificationBody,
       status: 201,
       response: ModificationSchema,
+      idempotent: true,
       errors: [
         'NOT_FOUND',
         'INVALID_TRANSITION',
@@ -93,6 +95,7 @@ export function modificationRoutes(ctx: AppContext): AnyRoute[] {
         'PATCH_FAILED',
         'BRANCH_CAP',
         'BODY_TOO_LARGE',
+        'IDEMPOTENCY_KEY_REUSED',
         'UNSUPPORTED_MEDIA_TYPE',
         'ORIGIN_FORBIDDEN',
       ],
@@ -103,7 +106,7 @@ export function modificationRoutes(ctx: AppContext): AnyRoute[] {
           ...(body.reason !== undefined ? { reason: body.reason } : {}),
           changes: body.changes as FileChange[],
           author: who(c),
-        });
+        }, (trx, m) => commitAnswer(trx, c.get('idempotency'), m));
         return c.json(m, 201);
       },
     }),
@@ -124,7 +127,7 @@ export function modificationRoutes(ctx: AppContext): AnyRoute[] {
           by: who(c),
           ...(body.head ? { head: body.head } : {}),
           ...(body.comment ? { comment: body.comment } : {}),
-        });
+        }, (trx, m) => commitAnswer(trx, c.get('idempotency'), m));
         return c.json(m);
       },
     }),
@@ -140,7 +143,9 @@ export function modificationRoutes(ctx: AppContext): AnyRoute[] {
       response: ModificationSchema,
       errors: ['NOT_FOUND', 'INVALID_TRANSITION', 'IDEMPOTENCY_KEY_REUSED', 'UNSUPPORTED_MEDIA_TYPE', 'ORIGIN_FORBIDDEN'],
       async handle(c, { params, body }) {
-        const m = await code.decide(params.id, { kind: 'reject', by: who(c), ...(body.comment ? { comment: body.comment } : {}) });
+        const m = await code.decide(params.id, { kind: 'reject', by: who(c), ...(body.comment ? { comment: body.comment } : {}) }, (trx, stored) =>
+          commitAnswer(trx, c.get('idempotency'), stored),
+        );
         return c.json(m);
       },
     }),
