@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT, APPROVER, createWorld, type BackendName, type World } from './support/fault-harness.ts';
 import { checkInvariants } from './support/invariants.ts';
-import { approve, finish, reach, submit, untilKilled } from './support/fault-workload.ts';
+import { approve, finish, reach, stateOf, submit, untilKilled } from './support/fault-workload.ts';
 import { runCli } from './support/cli.ts';
 import { postgresUrl } from './support/stores.ts';
 
@@ -30,7 +30,18 @@ interface Scenario {
   env?: Record<string, string>;
   /** Runs until the process dies; returns the modification to finish after the restart. */
   act(world: World): Promise<string>;
+  /** Where the modification must end (default: driven on to `merged`). */
+  ends?: 'rejected' | 'failed' | 'conflicted' | 'merged';
 }
+
+/** Lets `act` bring a modification to a final state, then kills the server in it. */
+const killAfter = (act: (world: World) => Promise<string>) => async (world: World) => {
+  const id = await act(world);
+  await world.kill();
+  return id;
+};
+
+const guideChange = (text: string) => ({ title: `guide says ${text}`, changes: [{ path: 'docs/guide.md', content: `${text}\n` }] });
 
 /** Submits a change and lets the armed failpoint fire while Tether branches and tests it. */
 const whileBranching = async (world: World) => {
@@ -75,6 +86,43 @@ const SCENARIOS: Scenario[] = [
   { name: 'halfway through updating the working tree', failpoint: 'git.merge.worktree-partly-written', act: whileMerging },
   { name: 'after the merge, before the store records it', failpoint: 'modification.merge.before-record', act: whileMerging },
   { name: 'while committing `merged`', failpoint: 'modification.transition.before-commit@4', act: whileMerging },
+  {
+    name: 'in `rejected`',
+    ends: 'rejected',
+    act: killAfter(async (world) => {
+      const s = world.server!;
+      const id = await submit(s, 'to-reject');
+      await reach(s, id, ['tested']);
+      expect((await s.call('POST', `/api/modifications/${id}/reject`, APPROVER, {})).status).toBe(200);
+      return id;
+    }),
+  },
+  {
+    name: 'in `failed`, its tests having failed',
+    ends: 'failed',
+    act: killAfter(async (world) => {
+      const s = world.server!;
+      const answer = await s.call('POST', '/api/modifications', AGENT, { title: `breaks add ${Date.now()}`, changes: [{ path: 'src/math.js', content: 'exports.add = (a, b) => a - b;\n' }] });
+      await reach(s, answer.body.id, ['failed']);
+      return answer.body.id;
+    }),
+  },
+  {
+    name: 'in `conflicted` and in `merged`',
+    ends: 'conflicted',
+    act: killAfter(async (world) => {
+      const s = world.server!;
+      const first = (await s.call('POST', '/api/modifications', AGENT, guideChange(`first ${Date.now()}`))).body.id;
+      const second = (await s.call('POST', '/api/modifications', AGENT, guideChange(`second ${Date.now()}`))).body.id;
+      await reach(s, first, ['tested']);
+      await reach(s, second, ['tested']);
+      await approve(s, first);
+      await reach(s, first, ['merged']);
+      await approve(s, second);
+      await reach(s, second, ['conflicted']);
+      return second;
+    }),
+  },
   {
     name: 'while sealing a ledger segment',
     failpoint: 'ledger.seal.before-commit@2',
@@ -166,8 +214,9 @@ for (const backend of BACKENDS) {
       it(`loses nothing when killed ${scenario.name}`, { timeout: 180_000 }, async () => {
         await world.start({ ...(scenario.failpoint ? { failpoints: scenario.failpoint } : {}), ...(scenario.env ? { env: scenario.env } : {}) });
         const id = await scenario.act(world);
-        await world.start(scenario.env ? { env: scenario.env } : {});
-        await finish(world, id);
+        const restarted = await world.start(scenario.env ? { env: scenario.env } : {});
+        if (scenario.ends && scenario.ends !== 'merged') expect(await stateOf(restarted, id)).toBe(scenario.ends);
+        else await finish(world, id);
         await world.stop();
         const report = await checkInvariants(world);
         checks += report.checks;
