@@ -3,7 +3,8 @@
  * - appends/s through appendEntry, with 1 appender and with 8 concurrent ones, beside a
  *   plain insert of the same row (same table shape and indexes, no hashing, no head lock);
  * - verification speed over 100,000 entries, beside reading the same rows in the same pages
- *   without hashing (where the time goes).
+ *   without hashing (where the time goes): one open segment, then sealed every 10,000
+ *   entries as the default policy does (seals and Merkle roots checked too).
  * PostgreSQL: TETHER_BENCH_DATABASE_URL, else the local server; the bench creates and drops
  * a database of its own, and skips PostgreSQL when no server answers.
  */
@@ -12,12 +13,15 @@ import { appendEntry, type LedgerInput } from '../src/ledger/append-entry.ts';
 import { entryDigest, GENESIS_HASH, type HashedFields } from '../src/ledger/entry-hash.ts';
 import { entryPages } from '../src/ledger/entry-pages.ts';
 import { setHeadHint } from '../src/ledger/head-hint.ts';
+import { sealSegment } from '../src/ledger/seal-segment.ts';
 import { verifyLedger } from '../src/ledger/verify-ledger.ts';
 import { openStore, type Store } from '../src/store/open-store.ts';
 import type { BenchRow, BenchSection } from './types.ts';
 import { benchPostgresStore } from './support/postgres-store.ts';
 
 const VERIFY_ENTRIES = 100_000;
+/** The default segment policy's entry count, for the sealed-ledger verification case. */
+const SEAL_EVERY = 10_000;
 
 function input(i: number): LedgerInput {
   return {
@@ -95,19 +99,27 @@ async function appendRates(store: Store, name: string, n: number): Promise<Bench
   return rows;
 }
 
-/** Writes a valid chain of `n` entries directly, in batches (setup, not measured). */
-async function buildChain(store: Store, n: number): Promise<void> {
+/**
+ * Writes a valid chain of `n` entries directly, in batches (setup, not measured). With
+ * `sealEvery`, a segment is sealed (sealSegment, as in production) each time that many
+ * entries are open, so verification also checks seals and Merkle roots.
+ */
+async function buildChain(store: Store, n: number, sealEvery?: number): Promise<void> {
   await resetLedger(store);
+  await sql`delete from ledger_seals`.execute(store.db);
   let prev = GENESIS_HASH;
+  let seq = 0;
+  let open = 0;
   const start = Date.UTC(2026, 0, 1);
-  for (let base = 0; base < n; base += 1000) {
+  while (seq < n) {
     const values = [];
-    for (let i = base; i < Math.min(n, base + 1000); i++) {
-      const row = input(i);
+    const batchEnd = Math.min(n, seq + 1000, sealEvery ? seq + sealEvery - open : n);
+    for (; seq < batchEnd; seq++) {
+      const row = input(seq);
       const subjects = row.subjects ?? {};
       const fields: HashedFields = {
-        seq: i + 1,
-        at: new Date(start + i).toISOString(),
+        seq: seq + 1,
+        at: new Date(start + seq).toISOString(),
         actor: row.actor,
         type: row.type,
         subject: subjects.modification ?? null,
@@ -120,15 +132,23 @@ async function buildChain(store: Store, n: number): Promise<void> {
         sql`(${fields.seq}::bigint, ${fields.at}::timestamptz, ${fields.actor}, ${fields.type}, ${fields.subject}, ${JSON.stringify(subjects)}::jsonb, ${JSON.stringify(fields.payload)}::jsonb, ${prev}, ${hash})`,
       );
       prev = hash;
+      open++;
     }
     await sql`insert into ledger_entries (seq, at, actor, type, subject, subjects, payload, prev_hash, hash) values ${sql.join(values)}`.execute(store.db);
+    await sql`update ledger_head set seq = ${seq}, hash = ${prev} where id = 1`.execute(store.db);
+    if (sealEvery && open >= sealEvery && seq < n) {
+      setHeadHint(undefined);
+      const outcome = await sealSegment(store.db, { force: true, actor: 'bench' });
+      if (!outcome.sealed) throw new Error(`bench: sealing failed: ${JSON.stringify(outcome)}`);
+      ({ seq, hash: prev } = outcome.entry);
+      open = 1; // the entry carrying the seal opens the next segment
+    }
   }
-  await sql`update ledger_head set seq = ${n}, hash = ${prev} where id = 1`.execute(store.db);
   await sql`vacuum analyze ledger_entries`.execute(store.db);
 }
 
-async function verifyRate(store: Store, name: string): Promise<BenchRow> {
-  await buildChain(store, VERIFY_ENTRIES);
+async function verifyRate(store: Store, name: string, sealEvery?: number): Promise<BenchRow> {
+  await buildChain(store, VERIFY_ENTRIES, sealEvery);
   let result: Awaited<ReturnType<typeof verifyLedger>> | undefined;
   const verifySeconds = await timed(async () => {
     result = await verifyLedger(store.db);
@@ -138,8 +158,9 @@ async function verifyRate(store: Store, name: string): Promise<BenchRow> {
   const readSeconds = await timed(async () => {
     for await (const page of entryPages(store.db, { after: 0 })) read += page.length;
   });
+  const sealed = sealEvery ? `, sealed every ${sealEvery.toLocaleString('en-US')} (${result.seals} seals)` : '';
   return {
-    case: `${name}: verify ${VERIFY_ENTRIES.toLocaleString('en-US')} entries`,
+    case: `${name}: verify ${VERIFY_ENTRIES.toLocaleString('en-US')} entries${sealed}`,
     tether: VERIFY_ENTRIES / verifySeconds,
     baseline: read / readSeconds,
     baselineName: 'read the same pages, no hashing',
@@ -158,6 +179,7 @@ export default async function ledgerBench(): Promise<BenchSection> {
   try {
     rows.push(...(await appendRates(pglite, 'PGlite (memory)', 2000)));
     rows.push(await verifyRate(pglite, 'PGlite (memory)'));
+    rows.push(await verifyRate(pglite, 'PGlite (memory)', SEAL_EVERY));
   } finally {
     await pglite.close();
   }
@@ -166,6 +188,7 @@ export default async function ledgerBench(): Promise<BenchSection> {
     try {
       rows.push(...(await appendRates(pg.store, 'PostgreSQL', 2000)));
       rows.push(await verifyRate(pg.store, 'PostgreSQL'));
+      rows.push(await verifyRate(pg.store, 'PostgreSQL', SEAL_EVERY));
     } finally {
       await pg.drop();
     }

@@ -8,7 +8,7 @@
  * (SEAL_MISMATCH).
  */
 import type { LedgerEntry } from './append-entry.ts';
-import { entryDigest } from './entry-hash.ts';
+import { entryDigest, type EntryDigest } from './entry-hash.ts';
 import { MerkleAccumulator } from './merkle.ts';
 import { SEALED_ENTRY_TYPE, sameSeal, sealHash, toSeal, type Seal } from './seal.ts';
 import { failure, type VerifyFailure } from './verify-result.ts';
@@ -24,6 +24,12 @@ export interface ChainCheckerOptions {
   openingSeal?: Seal;
   /** The seal_hash the next seal must link to. */
   prevSealHash?: string;
+  /**
+   * Keep the Merkle root of entries after the last given seal (default true: sealing needs
+   * it). Verification passes false: no seal checks that root, and it costs two SHA-256
+   * calls per entry.
+   */
+  openSegmentMerkle?: boolean;
 }
 
 /** Checks one seal's own hash and its link to the seal before it. */
@@ -48,6 +54,8 @@ export class ChainChecker {
   #checked = 0;
   #bytes = 0;
   #sealsChecked = 0;
+  /** Entries up to this seq feed the Merkle root (Infinity: all of them). */
+  #merkleThrough: number;
 
   constructor(options: ChainCheckerOptions) {
     this.#next = options.startSeq;
@@ -56,6 +64,9 @@ export class ChainChecker {
     this.#pending = options.openingSeal;
     this.#prevSealHash = options.prevSealHash;
     this.#segmentStart = options.startSeq;
+    let lastSealSeq = 0;
+    for (const seal of this.#seals.values()) lastSealSeq = Math.max(lastSealSeq, seal.last_seq);
+    this.#merkleThrough = options.openSegmentMerkle === false ? lastSealSeq : Infinity;
   }
 
   /** The seq the next entry must have. */
@@ -76,7 +87,10 @@ export class ChainChecker {
     return this.#sealsChecked;
   }
 
-  /** The Merkle root of the entries since the segment start (what a seal now would say). */
+  /**
+   * The Merkle root of the entries since the segment start (what a seal now would say);
+   * past the last given seal it stays empty when openSegmentMerkle is false.
+   */
   get merkle(): MerkleAccumulator {
     return this.#merkle;
   }
@@ -103,13 +117,19 @@ export class ChainChecker {
     if (entry.prev_hash !== this.#prevHash) {
       return failure('PREV_HASH_MISMATCH', seq, `Entry ${seq} does not link to entry ${seq - 1}: its prev_hash differs.`);
     }
-    const digest = entryDigest(entry);
-    if (digest.hash !== entry.hash) {
+    let digest: EntryDigest | undefined;
+    try {
+      digest = entryDigest(entry);
+    } catch {
+      // No canonical form (a jsonb number too large for a double reads as Infinity): such
+      // content was never hashed, so it was altered; report it rather than throw.
+    }
+    if (digest?.hash !== entry.hash) {
       return failure('HASH_MISMATCH', seq, `Entry ${seq} was altered: its content does not match its hash.`);
     }
     const sealFailure = this.#checkCarrier(entry);
     if (sealFailure) return sealFailure;
-    this.#merkle.add(entry.hash);
+    if (seq <= this.#merkleThrough) this.#merkle.add(entry.hash);
     this.#bytes += digest.bytes;
     this.#checked++;
     this.#prevHash = entry.hash;
@@ -128,7 +148,8 @@ export class ChainChecker {
       return undefined;
     }
     this.#pending = undefined;
-    const carried = (entry.payload as { seal?: Record<string, unknown> }).seal;
+    // payload is whatever jsonb holds: a tampered row may make it null or a scalar.
+    const carried = (entry.payload as { seal?: Record<string, unknown> } | null)?.seal;
     if (entry.type !== SEALED_ENTRY_TYPE || !carried || !sameSeal(toSeal(carried), pending)) {
       return failure(
         'SEAL_MISMATCH',

@@ -4,8 +4,8 @@
  * changes every later hash. The tag keeps these hashes from colliding with any other
  * SHA-256 use (seals, Merkle nodes) over the same bytes.
  */
-import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonical-json.ts';
+import { sha256Hex } from './sha256.ts';
 
 export const ENTRY_DOMAIN = 'tether.ledger.entry.v1\0';
 export const GENESIS_HASH = '0'.repeat(64);
@@ -40,12 +40,16 @@ export function hashedJson(f: HashedFields): string {
   );
 }
 
+const ENTRY_DOMAIN_BYTES = Buffer.byteLength(ENTRY_DOMAIN);
+
+// The tag and the JSON are hashed as one string (the same bytes as hashing them in turn),
+// and measured on that string, which hashing has already flattened: measuring the JSON
+// alone would flatten its many concatenated pieces a second time.
 export function entryDigest(fields: HashedFields): EntryDigest {
-  const canonical = hashedJson(fields);
-  const hash = createHash('sha256').update(ENTRY_DOMAIN).update(canonical).digest('hex');
-  return { hash, bytes: Buffer.byteLength(canonical) };
+  const tagged = ENTRY_DOMAIN + hashedJson(fields);
+  return { hash: sha256Hex(tagged), bytes: Buffer.byteLength(tagged) - ENTRY_DOMAIN_BYTES };
 }
 
 export function entryHash(fields: HashedFields): string {
-  return createHash('sha256').update(ENTRY_DOMAIN).update(hashedJson(fields)).digest('hex');
+  return sha256Hex(ENTRY_DOMAIN + hashedJson(fields));
 }

@@ -1,44 +1,71 @@
 /**
  * Streams entries in seq order, a page at a time by keyset (seq > last), so a ledger of
  * any length is read in bounded memory. The next page is requested while the caller works
- * through the current one, which overlaps the database's work with the hashing. Time comes
- * back already in the hashed ISO form, which spares the driver's date parsing.
+ * through the current one, which overlaps the database's work with the hashing (on
+ * PostgreSQL; PGlite runs in this thread). Each page comes back as one text value built by
+ * the database (page-text.ts): read 3.5× faster than the driver's rows on PGlite, 1.3× on
+ * PostgreSQL (100,000 entries).
  */
 import { sql } from 'kysely';
 import type { LedgerEntry } from './append-entry.ts';
-import { toEntry, type RawEntryRow } from './entry-row.ts';
 import type { LedgerDb } from './ledger-tables.ts';
+import { JSON_ROW, jsonPageEntries, TSV_LINE, tsvPageEntries } from './page-text.ts';
 
 export interface EntryPagesOptions {
   /** Entries with seq greater than this. */
   after: number;
   /** Entries with seq at most this (default: all). */
   through?: number;
-  /** Rows per page (default 5000). */
+  /**
+   * Rows per page (default 2000). Verifying 100,000 entries measured 1000–2000 ahead of
+   * 5000 by 10–20% on PGlite (less alive at once: two pages with the prefetch) and of 500.
+   */
   pageSize?: number;
 }
 
-function fetchPage(db: LedgerDb, after: number, through: number | undefined, limit: number): Promise<RawEntryRow[]> {
+// A page's text must stay far below V8's longest string (~512 MiB) and PostgreSQL's 1 GB
+// value: after each page the next one is sized so its text stays near this many chars.
+const PAGE_TEXT_TARGET = 32 * 1024 * 1024;
+
+interface Page {
+  entries: LedgerEntry[];
+  textLength: number;
+}
+
+function pageRows(after: number, through: number | undefined, limit: number) {
   const upper = through === undefined ? sql`` : sql`and seq <= ${through}`;
-  return sql<RawEntryRow>`
-    select seq, to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at,
-      actor, type, subject, subjects, payload, prev_hash, hash
-    from ledger_entries where seq > ${after} ${upper} order by seq limit ${limit}`
-    .execute(db)
-    .then((r) => r.rows);
+  return sql`(select * from ledger_entries where seq > ${after} ${upper} order by seq limit ${limit}) e`;
+}
+
+// No ORDER BY inside the aggregates: it would sort the page's rows again (spilling past
+// PGlite's small work_mem); the parsers re-sort if the subquery's order was not kept.
+async function fetchPage(db: LedgerDb, after: number, through: number | undefined, limit: number): Promise<Page> {
+  const fast = await sql<{ n: number; page: string | null }>`
+    select count(*)::int as n, string_agg(${sql.raw(TSV_LINE)}, E'\\n') as page
+    from ${pageRows(after, through, limit)}`.execute(db);
+  const { n, page } = fast.rows[0] ?? { n: 0, page: null };
+  if (!n || page === null) return { entries: [], textLength: 0 };
+  const entries = tsvPageEntries(n, page);
+  if (entries) return { entries, textLength: page.length };
+  const safe = await sql<{ page: string | null }>`
+    select json_agg(${sql.raw(JSON_ROW)})::text as page from ${pageRows(after, through, limit)}`.execute(db);
+  const text = safe.rows[0]?.page;
+  return { entries: jsonPageEntries(text), textLength: text?.length ?? 0 };
 }
 
 export async function* entryPages(db: LedgerDb, options: EntryPagesOptions): AsyncGenerator<LedgerEntry[]> {
-  const limit = options.pageSize ?? 5000;
-  let pending: Promise<RawEntryRow[]> | undefined = fetchPage(db, options.after, options.through, limit);
+  const pageSize = options.pageSize ?? 2000;
+  let limit = pageSize;
+  let pending: Promise<Page> | undefined = fetchPage(db, options.after, options.through, limit);
   while (pending) {
-    const rows = await pending;
+    const { entries, textLength } = await pending;
     pending = undefined;
-    if (rows.length === limit) {
-      pending = fetchPage(db, Number(rows[rows.length - 1]!.seq), options.through, limit);
+    if (entries.length === limit) {
+      limit = Math.max(1, Math.min(pageSize, Math.floor((PAGE_TEXT_TARGET / textLength) * entries.length)));
+      pending = fetchPage(db, entries[entries.length - 1]!.seq, options.through, limit);
       // If the caller stops early, a failing prefetch must not become an unhandled rejection.
       pending.catch(() => undefined);
     }
-    if (rows.length > 0) yield rows.map(toEntry);
+    if (entries.length > 0) yield entries;
   }
 }

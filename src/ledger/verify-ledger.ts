@@ -17,7 +17,7 @@ import { failure, type VerifyResult } from './verify-result.ts';
 export interface VerifyOptions {
   /** A checkpoint, or the path of a checkpoint file (`tether ledger verify --checkpoint FILE`). */
   checkpoint?: Checkpoint | string;
-  /** Rows per page (default 5000). */
+  /** Rows per page (default 2000, see entryPages). */
   pageSize?: number;
   /**
    * Read everything in one repeatable-read snapshot (default true), so a prune or seal
@@ -81,7 +81,7 @@ async function verifyIn(db: LedgerDb, options: VerifyOptions): Promise<VerifyRes
     prevHash = openingSeal.last_hash;
   }
 
-  const checker = new ChainChecker({ startSeq: start, prevHash, seals: retainedSeals, openingSeal, prevSealHash });
+  const checker = new ChainChecker({ startSeq: start, prevHash, seals: retainedSeals, openingSeal, prevSealHash, openSegmentMerkle: false });
   let checkpointHash: string | undefined;
   for await (const page of entryPages(db, { after: start - 1, pageSize: options.pageSize })) {
     for (const entry of page) {
