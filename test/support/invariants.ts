@@ -2,7 +2,7 @@
  * SPEC §4's invariants, read back after a crash and a restart (with the server stopped, so
  * the embedded store can be opened). Each check that runs is counted; each one that fails
  * is a violation with enough detail to find it. Nothing here trusts the server's answers:
- * it reads the store, the ledger and the repository directly.
+ * it reads the store, the ledger and the repository directly, and runs `tether ledger verify`.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -13,6 +13,7 @@ import { nodeFs } from '../../src/git/node-fs.ts';
 import { verifyLedger } from '../../src/ledger/verify-ledger.ts';
 import { openStore, type Store } from '../../src/store/open-store.ts';
 import { gitEnv } from '../git-fixtures.ts';
+import { runCli } from './cli.ts';
 import { USER_EDITS, type World } from './fault-harness.ts';
 
 export interface Report {
@@ -45,6 +46,9 @@ export async function checkInvariants(world: World): Promise<Report> {
   }
   checkWorkingTree(world, check);
   checkGitIntegrity(world, check);
+  // And as an operator would ask: the command's own exit code.
+  const cli = await runCli(['ledger', 'verify'], world.env, 120_000);
+  check(cli.code === 0, () => `tether ledger verify exited ${cli.code}: ${cli.stdout.slice(-500)} ${cli.stderr.slice(-500)}`);
   return report;
 }
 
