@@ -88,6 +88,22 @@ describe('materialize', () => {
     expect(result.skippedSymlinks).toEqual(['etc']);
     expect(existsSync(join(repo.root, 'sb', 'etc'))).toBe(false);
   });
+
+  it('does not create a link that escapes through another link (d -> ., e -> d/..)', async () => {
+    repo = makeRepo(files);
+    const blob = (text: string) => gitInput(repo.dir, text, 'hash-object', '-w', '--stdin');
+    const links = [`120000 blob ${blob('.')}\td`, `120000 blob ${blob('d/..')}\te`, `120000 blob ${blob('src/../d')}\tf`, `120000 blob ${blob('../src')}\tsub-up`];
+    const sub = gitInput(repo.dir, `${links[3]}\n`, 'mktree');
+    const tree = gitInput(repo.dir, `${repo.git('ls-tree', 'HEAD')}\n${links.slice(0, 3).join('\n')}\n040000 tree ${sub}\tsub\n`, 'mktree');
+    const commit = repo.git('commit-tree', tree, '-p', 'HEAD', '-m', 'links');
+    const sandboxDir = join(repo.root, 'sb');
+    const result = await materialize({ gitdir: repo.gitdir, commit, sandboxDir });
+    // Lexically each stays inside; on disk e would be the sandbox's parent.
+    expect(result.skippedSymlinks.sort()).toEqual(['e', 'f']);
+    expect(existsSync(join(sandboxDir, 'e'))).toBe(false);
+    // A link that climbs only its own directories is kept: sub/sub-up -> ../src.
+    expect(readFileSync(join(sandboxDir, 'sub/sub-up/status.txt'), 'utf8')).toBe('ok\n');
+  });
 });
 
 describe('runTests', () => {

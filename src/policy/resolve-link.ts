@@ -27,3 +27,24 @@ export function resolveLinkTarget(parent: readonly string[], target: string, roo
   }
   return base;
 }
+
+/**
+ * Whether a link may be created in a checkout (the test sandbox) without any chain of links
+ * leading out of it. Lexical resolution alone is not enough there: with `d -> .` and
+ * `e -> d/..`, `e` resolves lexically to the root but on disk to the root's parent, since
+ * `d/..` climbs from where `d` leads. So `..` is allowed only before the first named
+ * segment, where it climbs the link's own directories, which are real directories of the
+ * tree; after that the target only descends, and whatever links it descends through obey
+ * the same rule, so by induction every link stays inside.
+ */
+export function isContainedLink(parent: readonly string[], target: string): boolean {
+  if (target.startsWith('/') || resolveLinkTarget(parent, target) === null) return false;
+  let named = false;
+  for (const segment of target.split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') {
+      if (named) return false;
+    } else named = true;
+  }
+  return true;
+}
