@@ -66,6 +66,7 @@ export async function untilKilled(world: World, work: (server: Server) => Promis
   clearTimeout(timer);
   world.server = undefined;
   if (signal !== 'SIGKILL') throw new Error(`the server exited with ${signal ?? 'a code'}, not by its failpoint`);
-  if (!/failpoint /.test(server.child.output().stderr)) throw new Error(`the server was killed before reaching its failpoint (timeout ${timeoutMs} ms)`);
+  const { stderr } = server.child.output();
+  if (!/failpoint /.test(stderr)) throw new Error(`the server was killed before reaching its failpoint (timeout ${timeoutMs} ms): ${stderr.slice(-3000)}`);
   world.kills++;
 }
