@@ -88,6 +88,7 @@ const SCENARIOS: Scenario[] = [
   { name: 'after main moved, before the working tree is updated', failpoint: 'git.merge.ref-moved', act: whileMerging },
   { name: 'halfway through updating the working tree', failpoint: 'git.merge.worktree-partly-written', act: whileMerging },
   { name: 'after the merge, before the store records it', failpoint: 'modification.merge.before-record', act: whileMerging },
+  { name: 'deleting the merged branch, holding its ref lock', failpoint: 'git.ref-deleted.lock-held', act: whileMerging },
   { name: 'while committing `merged`', failpoint: 'modification.transition.before-commit@4', act: whileMerging },
   {
     name: 'in `rejected`',

@@ -144,4 +144,24 @@ describe('a ref lock left behind', () => {
       expect(repo.git('rev-parse', 'main')).toBe(x);
     }
   });
+  it('is swept at start-up wherever it lies, when a dead Tether process on this host left it', async () => {
+    repo = makeRepo({ a: 'a' });
+    const { nodeFs } = await import('../src/git/node-fs.ts');
+    const { createRepo } = await import('../src/code-access/repo.ts');
+    const { sweepLocks } = await import('../src/code-access/sweep-branches.ts');
+    const { hostname } = await import('node:os');
+    const { spawnSync } = await import('node:child_process');
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    mkdirSync(join(repo.gitdir, 'refs/heads/tether/g1'), { recursive: true });
+    const orphan = join(repo.gitdir, 'refs/heads/tether/g1/m1.lock');
+    const gits = join(repo.gitdir, 'refs/heads/feature.lock');
+    const live = join(repo.gitdir, 'index.lock');
+    writeFileSync(orphan, `tether-lock pid=${dead} host=${hostname()}\n`);
+    writeFileSync(gits, '');
+    writeFileSync(live, `tether-lock pid=${process.pid} host=${hostname()}\n`);
+    const removed = await sweepLocks(createRepo({ fs: nodeFs, dir: repo.dir }));
+    expect(removed).toEqual([orphan]);
+    expect([existsSync(orphan), existsSync(gits), existsSync(live)]).toEqual([false, true, true]);
+  });
 });

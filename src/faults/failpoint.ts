@@ -19,6 +19,8 @@ export const FAILPOINTS = [
   'git.merge.ref-moved',
   /** Some checked-out files are rewritten; the index is not (index.lock is held). */
   'git.merge.worktree-partly-written',
+  /** A ref file is deleted (a finished branch); its lock file is still there. */
+  'git.ref-deleted.lock-held',
   /** The merge is in git; the store does not know yet. */
   'modification.merge.before-record',
   /** A modification transition's rows are written; its transaction has not committed. */

@@ -4,6 +4,7 @@
  * value under the lock and only then renames the new value into place.
  */
 import { TetherError } from '../errors.ts';
+import { failpoint } from '../faults/failpoint.ts';
 import { fsErrorCode, joinPath, mkdirp, readFileOrNull, type GitFs } from './git-fs.ts';
 import { LockBusyError, withLockFile, type LockOptions } from './lock-file.ts';
 import { readPackedRef, readRef } from './read-ref.ts';
@@ -132,6 +133,7 @@ export async function casDeleteRef(args: CasDeleteRefArgs): Promise<void> {
         const actual = current?.value ?? null;
         if (actual !== expectedOld) throw refChanged(op, ref, expectedOld, actual);
         if (current?.source === 'loose') await fs.promises.unlink(path);
+        failpoint('git.ref-deleted.lock-held');
         // A loose ref may shadow a packed one; both must go or the old value resurfaces.
         if ((await readPackedRef(fs, gitdir, ref)) !== null) await removePacked(fs, gitdir, ref, args);
       },

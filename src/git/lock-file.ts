@@ -74,7 +74,7 @@ function processAlive(pid: number): boolean {
  * store's per-target lock). One window stays: a crash between writing the new content and
  * renaming it leaves a lock without our mark, which git's rule (remove it by hand) covers.
  */
-async function removeIfOrphaned(fs: GitFs, lockPath: string): Promise<boolean> {
+export async function removeIfOrphaned(fs: GitFs, lockPath: string): Promise<boolean> {
   const content = await readFileOrNull(fs, lockPath).catch(() => null);
   const text = content ? new TextDecoder().decode(content.subarray(0, 200)) : '';
   const owner = /^tether-lock pid=(\d+) host=(\S+)\n$/.exec(text);
