@@ -33,6 +33,7 @@ describe('tether demo', () => {
       });
       expect(res.status).toBe(200);
       await waitForLine(demo.output, new RegExp(`modification ${id} merged`), 60_000);
+      await waitForLine(demo.output, /demo: goal \S+ achieved/, 30_000);
       await waitForLine(demo.output, /ledger verify: ok/, 30_000);
       expect(git(`${dataDir}/demo`, 'log', '-1', '--format=%(trailers:key=Tether-Approved-By,valueonly)', 'main')).toBe('reviewer');
 

@@ -10,7 +10,7 @@ import type { TetherConfig, TokenConfig } from '../config.ts';
 import { createTether, type Tether } from '../runtime/create-tether.ts';
 import { scriptedAuthor } from '../author/author.ts';
 import { enqueueTasks } from '../scheduler/enqueue-task.ts';
-import { listGoals } from '../goals/goal-store.ts';
+import { getGoal, listGoals } from '../goals/goal-store.ts';
 import { listModifications } from '../code-access/modification-store.ts';
 import { verifyLedger } from '../ledger/index.ts';
 import { repoFromConfig } from '../runtime/repo-from-config.ts';
@@ -112,8 +112,15 @@ export async function runDemo(baseConfig: TetherConfig, io: DemoIo): Promise<num
       return ['merged', 'rejected', 'failed', 'conflicted', 'abandoned'].includes(m.state) ? m : undefined;
     }, io.stopSignal, 300);
     if (done) {
-      const verification = await verifyLedger(db, { snapshot: false });
       io.out(`demo: modification ${done.id} ${done.state}${done.mergeCommit ? ` (merge commit ${done.mergeCommit.slice(0, 12)})` : ''}`);
+      // The planner closes the goal on its next tick after the merge: wait for it, so the
+      // story (and the ledger verified below) ends with the goal's outcome.
+      const closed = await until(async () => {
+        const g = await getGoal(db, goal.id);
+        return ['achieved', 'failed', 'abandoned', 'rejected'].includes(g.status) ? g : undefined;
+      }, io.stopSignal);
+      if (closed) io.out(`demo: goal ${closed.id} ${closed.status}`);
+      const verification = await verifyLedger(db, { snapshot: false });
       io.out(`demo: ledger verify: ${verification.ok ? `ok (${verification.checked} entries)` : `${verification.code} at ${verification.seq}`}`);
       io.out('demo: still serving; Ctrl-C to stop.');
       await io.stopSignal;
