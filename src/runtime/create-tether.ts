@@ -161,8 +161,9 @@ export async function createTether(options: TetherOptions = {}): Promise<Tether>
   });
   root = system;
   system.start();
-  // Branches a crash left behind (finished before their delete) go; off the start-up path.
-  void codeAccess.sweepBranches().catch((error) => log.warning('Could not sweep finished branches: {error}', { error: String(error) }));
+  // Branches and lock files a crash left behind go before anything else runs (a stop
+  // right after start must not leave them for another time). Cheap: one listing, one query.
+  await codeAccess.sweepBranches().catch((error) => log.warning('Could not sweep finished branches: {error}', { error: String(error) }));
   // Warm the test sandbox for the target's current head, off the start-up path.
   void targetRef(repo)
     .then((ref) => refCommit(repo, ref))
