@@ -33,6 +33,8 @@ export interface GitFsPromises {
   readlink(path: string): Promise<string>;
   symlink(target: string, path: string): Promise<void>;
   chmod?(path: string, mode: number): Promise<void>;
+  /** A hard link; where present, lock files are created with their content in one step. */
+  link?(existingPath: string, newPath: string): Promise<void>;
 }
 
 /** An injected file system. */

@@ -55,6 +55,15 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const OWNER_PREFIX = 'tether-lock ';
 const ownerMark = () => `${OWNER_PREFIX}pid=${process.pid} host=${hostname()}\n`;
 
+/**
+ * A file written in full before it is linked or renamed into place, so that no crash
+ * leaves a lock without its mark or a half-written target. Its name says whose it is, so
+ * one a crash left behind is swept like a lock: `<lock>.tether-<host>-<pid>-<n>.lock`.
+ */
+let staged = 0;
+const stagedPath = (lockPath: string) => `${lockPath}.tether-${hostname()}-${process.pid}-${++staged}.lock`;
+const STAGED_NAME = /\.tether-(.+)-(\d+)-\d+\.lock$/;
+
 /** False only when the pid surely names no process (ESRCH); unsure means alive. */
 function processAlive(pid: number): boolean {
   try {
@@ -71,10 +80,15 @@ function processAlive(pid: number): boolean {
  * that ref or index until a person deletes it. Locks of live processes, of other hosts and
  * of git itself stay. Breaking is safe against other Tether processes because writers of
  * one ref or index are already serialized (one owner per modification, merges under the
- * store's per-target lock). One window stays: a crash between writing the new content and
- * renaming it leaves a lock without our mark, which git's rule (remove it by hand) covers.
+ * store's per-target lock). Files staged by a dead Tether process (see stagedPath) go too.
  */
 export async function removeIfOrphaned(fs: GitFs, lockPath: string): Promise<boolean> {
+  const stagedBy = STAGED_NAME.exec(lockPath);
+  if (stagedBy) {
+    if (stagedBy[1] !== hostname() || processAlive(Number(stagedBy[2]))) return false;
+    await fs.promises.unlink(lockPath).catch(() => undefined);
+    return true;
+  }
   const content = await readFileOrNull(fs, lockPath).catch(() => null);
   const text = content ? new TextDecoder().decode(content.subarray(0, 200)) : '';
   const owner = /^tether-lock pid=(\d+) host=(\S+)\n$/.exec(text);
@@ -85,6 +99,21 @@ export async function removeIfOrphaned(fs: GitFs, lockPath: string): Promise<boo
 
 /** One attempt to create the lock file; false when someone else holds it. */
 async function tryCreate(fs: GitFs, lockPath: string): Promise<boolean> {
+  if (fs.exclusiveCreate && fs.promises.link) {
+    // Create-then-write would leave an empty, unmarked lock if killed in between; a hard
+    // link of a fully written file creates the lock with its mark in one step.
+    const mark = stagedPath(lockPath);
+    await fs.promises.writeFile(mark, ownerMark());
+    try {
+      await fs.promises.link(mark, lockPath);
+      return true;
+    } catch (error) {
+      if (fsErrorCode(error) === 'EEXIST') return false;
+      throw error;
+    } finally {
+      await fs.promises.unlink(mark).catch(() => undefined);
+    }
+  }
   if (fs.exclusiveCreate) {
     try {
       await fs.promises.writeFile(lockPath, ownerMark(), { flag: 'wx' });
@@ -126,6 +155,21 @@ export async function withLockFile<T>(fs: GitFs, target: string, fn: (lock: Held
     const lock: HeldLock = {
       lockPath,
       async commit(content) {
+        if (fs.exclusiveCreate && fs.promises.link) {
+          // The new content goes in under its own name and is renamed onto the target; the
+          // lock, still marked as ours, goes last. A crash leaves only marked files.
+          const next = stagedPath(lockPath);
+          try {
+            await fs.promises.writeFile(next, content);
+            await fs.promises.rename(next, target);
+          } catch (error) {
+            await fs.promises.unlink(next).catch(() => undefined);
+            throw error;
+          }
+          committed = true;
+          await fs.promises.unlink(lockPath).catch(() => undefined);
+          return;
+        }
         await fs.promises.writeFile(lockPath, content);
         await fs.promises.rename(lockPath, target);
         committed = true;
