@@ -7,6 +7,7 @@ import { TetherError } from '../src/errors.ts';
 import { commitChanges } from '../src/git/commit-changes.ts';
 import { changedPaths } from '../src/git/changed-paths.ts';
 import { backends, git, gitInput, makeRepo, onBackend, type DiskRepo } from './git-fixtures.ts';
+import { rejectionCode } from './support/error-code.ts';
 
 const author = { name: 'Agent', email: 'agent@tether.local', timestamp: 1700000100 };
 const trailers = { 'Tether-Goal': 'g1', 'Tether-Modification': 'm1' };
@@ -23,16 +24,6 @@ afterEach(() => repo?.cleanup());
 
 function sha256(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'none';
-  } catch (error) {
-    if (error instanceof TetherError) return error.code;
-    throw error;
-  }
 }
 
 describe.each(backends)('commitChanges on %s', (backendName) => {
@@ -125,7 +116,7 @@ describe.each(backends)('commitChanges on %s', (backendName) => {
       fs: b.fs, gitdir: b.gitdir, baseCommit: repo.head, branch: 'tether/g1/m1',
       changes: [{ path: 'src/deep/b.ts', patch }], message: 'patch', author, trailers,
     });
-    expect(await codeOf(run)).toBe('PATCH_FAILED');
+    expect(await rejectionCode(run)).toBe('PATCH_FAILED');
     const disk = await b.snapshot();
     expect(() => git(disk, 'rev-parse', '--verify', '-q', 'refs/heads/tether/g1/m1')).toThrow();
   });
@@ -134,7 +125,7 @@ describe.each(backends)('commitChanges on %s', (backendName) => {
     repo = makeRepo(files);
     const b = await onBackend(backendName, repo);
     const attempt = (changes: { path: string; content: string; mode?: string }[]) =>
-      codeOf(commitChanges({ fs: b.fs, gitdir: b.gitdir, baseCommit: repo.head, branch: 'tether/g1/m1', changes, message: 'x', author }));
+      rejectionCode(commitChanges({ fs: b.fs, gitdir: b.gitdir, baseCommit: repo.head, branch: 'tether/g1/m1', changes, message: 'x', author }));
     expect(await attempt([{ path: '.env', content: 'SECRET=1' }])).toBe('PATH_PROTECTED');
     expect(await attempt([{ path: '.git/hooks/pre-commit', content: 'rm -rf /' }])).toBe('GIT_INTERNALS_DENIED');
     expect(await attempt([{ path: '../x', content: 'x' }])).toBe('PATH_OUTSIDE_ROOT');
@@ -154,7 +145,7 @@ describe.each(backends)('commitChanges on %s', (backendName) => {
       fs: b.fs, gitdir: b.gitdir, baseCommit: base, branch: 'tether/g1/m1',
       changes: [{ path: 'etc/cron.d/evil', content: 'x' }], message: 'x', author,
     });
-    expect(await codeOf(run)).toBe('SYMLINK_ESCAPE');
+    expect(await rejectionCode(run)).toBe('SYMLINK_ESCAPE');
   });
 
   it('loses a race for a new branch with REF_CHANGED', async () => {

@@ -9,20 +9,11 @@ import { checkTreePath } from '../src/policy/check-tree-path.ts';
 import { checkPath, createPathPolicy } from '../src/policy/path-policy.ts';
 import { nodeFs } from '../src/git/node-fs.ts';
 import { makeRepo } from './git-fixtures.ts';
+import { rejectionCode } from './support/error-code.ts';
 
 function codeOf(fn: () => unknown): ErrorCode | 'none' {
   try {
     fn();
-    return 'none';
-  } catch (error) {
-    if (error instanceof TetherError) return error.code;
-    throw error;
-  }
-}
-
-async function asyncCodeOf(promise: Promise<unknown>): Promise<ErrorCode | 'none'> {
-  try {
-    await promise;
     return 'none';
   } catch (error) {
     if (error instanceof TetherError) return error.code;
@@ -168,7 +159,7 @@ describe('checkPathOnDisk follows symlinks in a real repository', () => {
   symlinkSync('loop1', join(repo.dir, 'loop2'));
   mkdirSync(join(repo.root, 'outside'));
   writeFileSync(join(repo.root, 'outside', 'x'), 'x');
-  const check = (path: string) => asyncCodeOf(checkPathOnDisk({ fs: nodeFs, root: repo.dir, path }));
+  const check = (path: string) => rejectionCode(checkPathOnDisk({ fs: nodeFs, root: repo.dir, path }));
 
   it('refuses a symlink in the repository pointing at /etc with SYMLINK_ESCAPE', async () => {
     expect(await check('etc-link/passwd')).toBe('SYMLINK_ESCAPE');
@@ -209,7 +200,7 @@ describe('checkTreePath refuses symlink entries in git trees', () => {
   repo.git('commit', '-q', '-m', 'links');
   const tree = repo.git('rev-parse', 'HEAD^{tree}');
   const check = (path: string, access: 'read' | 'write') =>
-    asyncCodeOf(checkTreePath({ fs: nodeFs, gitdir: repo.gitdir, tree, path, access }));
+    rejectionCode(checkTreePath({ fs: nodeFs, gitdir: repo.gitdir, tree, path, access }));
 
   it('refuses reading through a tree symlink that points outside with SYMLINK_ESCAPE', async () => {
     expect(await check('etc-link/passwd', 'read')).toBe('SYMLINK_ESCAPE');

@@ -17,6 +17,7 @@ import { getModification, type Modification } from './modification-store.ts';
 import { recordDenial } from './record-denial.ts';
 import type { Repo } from './repo.ts';
 import { submitModification, type SubmitRequest, type WithinTransaction } from './submit-modification.ts';
+import { deleteBranch } from './steps.ts';
 import { sweepBranches } from './sweep-branches.ts';
 import { refCommit, targetRef } from './target-ref.ts';
 import { changedPaths } from '../git/changed-paths.ts';
@@ -60,8 +61,9 @@ export class CodeAccess {
 
   async decide(id: string, decision: Decision, within?: WithinTransaction<Modification>): Promise<Modification> {
     const m = await decideModification(this.#o.db, id, decision, within);
-    // A rejected or withdrawn change keeps no branch (a merge deletes its own).
-    if (decision.kind !== 'approve') await this.sweepBranches().catch(() => []);
+    // A rejected or withdrawn change keeps no branch (a merge deletes its own); one a
+    // failure leaves here goes at the next start-up sweep.
+    if (decision.kind !== 'approve') await deleteBranch(this.#o.repo, m).catch(() => undefined);
     const event =
       decision.kind === 'approve'
         ? { type: 'modification.approve', approver: decision.by, head: m.head ?? undefined }
@@ -81,7 +83,7 @@ export class CodeAccess {
     return getModification(this.#o.db, id);
   }
 
-  /** Deletes the branches of finished modifications; returns their names. */
+  /** At start-up: removes the lock files and branches a crash left behind; returns the branches. */
   sweepBranches(): Promise<string[]> {
     return sweepBranches(this.#o.db, this.#o.repo);
   }

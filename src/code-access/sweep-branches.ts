@@ -1,9 +1,9 @@
 /**
  * Branch hygiene after the fact: deletes the `tether/…` branches of modifications that
  * have finished. Each step deletes its own branch when it finishes a modification, but a
- * crash between that commit and the delete, or a decision taken over HTTP (reject,
- * withdraw), leaves one behind. Runs at start-up and after decisions. Branches that name
- * no modification of this store are someone else's and stay.
+ * crash between that commit and the delete (or between a reject and its delete) leaves
+ * one behind. Runs at start-up. Branches that name no modification of this store are
+ * someone else's and stay.
  *
  * A crash can also leave a ref's lock file, and nobody may ever take that lock again (a
  * finished modification's branch, say): locks that a dead Tether process on this host left

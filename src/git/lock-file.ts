@@ -64,6 +64,9 @@ let staged = 0;
 const stagedPath = (lockPath: string) => `${lockPath}.tether-${hostname()}-${process.pid}-${++staged}.lock`;
 const STAGED_NAME = /\.tether-(.+)-(\d+)-\d+\.lock$/;
 
+/** Whether locks on `fs` are made and committed through staged files (a real disk with hard links). */
+const stages = (fs: GitFs): boolean => fs.exclusiveCreate === true && fs.promises.link !== undefined;
+
 /** False only when the pid surely names no process (ESRCH); unsure means alive. */
 function processAlive(pid: number): boolean {
   try {
@@ -99,13 +102,13 @@ export async function removeIfOrphaned(fs: GitFs, lockPath: string): Promise<boo
 
 /** One attempt to create the lock file; false when someone else holds it. */
 async function tryCreate(fs: GitFs, lockPath: string): Promise<boolean> {
-  if (fs.exclusiveCreate && fs.promises.link) {
+  if (stages(fs)) {
     // Create-then-write would leave an empty, unmarked lock if killed in between; a hard
     // link of a fully written file creates the lock with its mark in one step.
     const mark = stagedPath(lockPath);
     await fs.promises.writeFile(mark, ownerMark());
     try {
-      await fs.promises.link(mark, lockPath);
+      await fs.promises.link!(mark, lockPath);
       return true;
     } catch (error) {
       if (fsErrorCode(error) === 'EEXIST') return false;
@@ -155,7 +158,7 @@ export async function withLockFile<T>(fs: GitFs, target: string, fn: (lock: Held
     const lock: HeldLock = {
       lockPath,
       async commit(content) {
-        if (fs.exclusiveCreate && fs.promises.link) {
+        if (stages(fs)) {
           // The new content goes in under its own name and is renamed onto the target; the
           // lock, still marked as ours, goes last. A crash leaves only marked files.
           const next = stagedPath(lockPath);
