@@ -6,7 +6,7 @@
  * prune under the retention policy). Every effect's failure becomes an `onError` event.
  */
 import { fromPromise } from 'xstate';
-import { appendEntry } from '../src/ledger/append-entry.ts';
+import { appendChained } from '../src/ledger/append-entry.ts';
 import { archiveAndPrune } from '../src/ledger/archive-and-prune.ts';
 import { sealSegment } from '../src/ledger/seal-segment.ts';
 import type { RetentionPolicy, SegmentPolicy } from '../src/ledger/segment-policy.ts';
@@ -25,7 +25,8 @@ type Req<K extends LedgerRequest['kind']> = EffectInput<Extract<LedgerRequest, {
 export function createLedgerActorLogic(deps: LedgerActorDeps = {}) {
   return ledgerMachine.provide({
     actors: {
-      appendEntry: fromPromise(({ input }: { input: Req<'append'> }) => appendEntry(input.store.db, input.request.input)),
+      // A standalone append is answered with its seq and hash, so it is chained at once.
+      appendEntry: fromPromise(({ input }: { input: Req<'append'> }) => appendChained(input.store.db, input.request.input)),
       sealSegment: fromPromise(({ input }: { input: Req<'seal'> }) =>
         sealSegment(input.store.db, { policy: deps.segments, force: input.request.force }),
       ),

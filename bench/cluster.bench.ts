@@ -151,8 +151,7 @@ export default async function clusterBench(): Promise<BenchSection> {
         `Load average before the runs: ${load.map((l) => l.toFixed(1)).join(', ')} on ${cpus().length} cores (shared with other work).`,
         `CPU bound: one process and its database backends spend ${(m1.nodeCpu + m1.dbCpu).toFixed(1)} CPU s per 1,000 tasks, so ${cpus().length} cores ` +
           `can complete at most ≈ ${ceiling.toFixed(0)} tasks/s (${(ceiling / one).toFixed(2)}× one process) however many processes run; ` +
-          'the ≥ 2× target needs cores to spare (or the database on another machine). With more processes the CPU per task grows: ' +
-          'every ledger append serializes on the one head row, and a process whose head hint was overtaken by another re-reads the head under its row lock.',
+          'the ≥ 2× target needs cores to spare (or the database on another machine).',
         'Timed from the commit of the enqueue until the last task is recorded succeeded (each completion: task row, history row, ledger entries, one transaction).',
       ],
     };

@@ -60,7 +60,7 @@ export default async function schedulerBench(): Promise<BenchSection> {
   const result: BenchRow[] = [];
   const notes = [
     'Each task costs three ledger entries (queued, started, succeeded) and one history row, each written with its state change in one transaction.',
-    'Ledger appends serialize on the ledger head row, held until commit: that row, not leasing, bounds throughput; PGlite has one connection, so loops only interleave.',
+    'On PostgreSQL ledger entries go to the ledger queue and are chained in batches, so appenders do not wait for each other; PGlite has one connection, so loops only interleave.',
   ];
   const pglite = await openStore({ url: 'memory://' });
   try {

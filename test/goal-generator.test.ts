@@ -14,6 +14,7 @@ import { recordExecution } from '../src/history/record-execution.ts';
 import { SimulatedClock } from '../src/ports/clock.ts';
 import { openStore, type Store } from '../src/store/open-store.ts';
 import { backends, createPostgresDatabase, postgresUrl } from './support/stores.ts';
+import { flushLedger } from '../src/ledger/ledger-writer.ts';
 
 const HOUR = 3_600_000;
 
@@ -34,6 +35,7 @@ let serial = 0;
 const fresh = (over: Partial<Finding> = {}) => finding({ subject: `type-${++serial}`, ...over });
 
 async function ledgerFor(store: Store, proposalId: string) {
+  await flushLedger(store.db);
   return store.db
     .selectFrom('ledger_entries')
     .select(['type', 'actor', 'payload', 'subjects'])

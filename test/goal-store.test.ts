@@ -13,6 +13,7 @@ import {
 import type { Store } from '../src/store/open-store.ts';
 import { goalMachine } from '../machines/goal.ts';
 import { backends } from './support/stores.ts';
+import { flushLedger } from '../src/ledger/ledger-writer.ts';
 
 const code = (c: string) => (e: unknown) => isTetherError(e) && e.code === c;
 
@@ -57,8 +58,11 @@ for (const backend of backends) {
       await store?.close();
     });
 
-    const entriesFor = (id: string) =>
-      store.db.selectFrom('ledger_entries').select(['type', 'actor', 'payload']).where('subject', '=', id).orderBy('seq').execute();
+    // On PostgreSQL entries are queued at commit and chained shortly after: flush before reading.
+    const entriesFor = async (id: string) => {
+      await flushLedger(store.db);
+      return store.db.selectFrom('ledger_entries').select(['type', 'actor', 'payload']).where('subject', '=', id).orderBy('seq').execute();
+    };
 
     it('creates a goal with its source, creator, evidence and a goal.created ledger entry', async () => {
       const goal = await createGoal(store.db, {

@@ -6,6 +6,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { appendEntry } from '../src/ledger/append-entry.ts';
+import { flushLedger, forgetLedgerHead } from '../src/ledger/ledger-writer.ts';
 import { archiveAndPrune } from '../src/ledger/archive-and-prune.ts';
 import { exportCheckpoint } from '../src/ledger/checkpoint.ts';
 import { GENESIS_HASH } from '../src/ledger/entry-hash.ts';
@@ -44,6 +45,8 @@ async function appendMany(store: Store, n: number, bytes = 0): Promise<void> {
   for (let i = 0; i < n; i++) {
     await appendEntry(store.db, { actor: 'planner', type: 'plan.step', subjects: { plan: `p${i % 4}` }, payload: { i, pad: 'x'.repeat(bytes) } });
   }
+  // On PostgreSQL appends are queued: chain them before the tests edit rows by seq.
+  await flushLedger(store.db);
 }
 
 for (const backend of backends) {
@@ -57,9 +60,11 @@ for (const backend of backends) {
       await store?.close();
     });
     beforeEach(async () => {
+      await sql`delete from ledger_queue`.execute(store.db);
       await sql`delete from ledger_entries`.execute(store.db);
       await sql`delete from ledger_seals`.execute(store.db);
       await sql`update ledger_head set seq = 0, hash = ${GENESIS_HASH}, segment_bytes = 0 where id = 1`.execute(store.db);
+      forgetLedgerHead(store.db);
       dir = mkdtempSync(join(tmpdir(), 'tether-ledger-'));
       return () => rmSync(dir, { recursive: true, force: true });
     });

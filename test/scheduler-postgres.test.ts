@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTaskQueue } from '../src/scheduler/task-queue.ts';
 import { openStore, type Store } from '../src/store/open-store.ts';
 import { createPostgresDatabase, postgresUrl } from './support/stores.ts';
+import { flushLedger } from '../src/ledger/ledger-writer.ts';
 
 // Four connection pools on one database stand for four processes leasing at once.
 describe.skipIf(!postgresUrl)('task leasing on PostgreSQL under concurrency', () => {
@@ -61,6 +62,7 @@ describe.skipIf(!postgresUrl)('task leasing on PostgreSQL under concurrency', ()
     const history = await sql<{ runs: string; tasks: string }>`
       select count(*) as runs, count(distinct task_id) as tasks from task_executions where status = 'succeeded'`.execute(db);
     expect(history.rows[0]).toEqual({ runs: String(total), tasks: String(total) });
+    await flushLedger(db);
     const ledger = await sql<{ type: string; n: string }>`
       select type, count(*) as n from ledger_entries group by type order by type`.execute(db);
     expect(ledger.rows).toEqual([

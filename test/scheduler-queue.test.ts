@@ -4,6 +4,7 @@ import { isTetherError } from '../src/errors.ts';
 import { createTaskQueue, type TaskQueue } from '../src/scheduler/task-queue.ts';
 import type { Store } from '../src/store/open-store.ts';
 import { backends } from './support/stores.ts';
+import { flushLedger } from '../src/ledger/ledger-writer.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -27,8 +28,12 @@ for (const backend of backends) {
 
     const history = (taskId: string) =>
       store.db.selectFrom('task_executions').selectAll().where('task_id', '=', taskId).orderBy('id').execute();
-    const ledgerTypes = async (taskId: string) =>
-      (await store.db.selectFrom('ledger_entries').select(['type']).where('subject', '=', taskId).orderBy('seq').execute()).map((e) => e.type);
+    // On PostgreSQL entries are queued at commit and chained shortly after: flush before reading.
+    const ledgerTypes = async (taskId: string) => {
+      await flushLedger(store.db);
+      const entries = await store.db.selectFrom('ledger_entries').select(['type']).where('subject', '=', taskId).orderBy('seq').execute();
+      return entries.map((e) => e.type);
+    };
     const task = (id: string) => store.db.selectFrom('tasks').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 
     it('enqueues, leases and completes a task, recording it once in history', async () => {
@@ -53,6 +58,7 @@ for (const backend of backends) {
       const queued = await queue.enqueue({ type: 'NOOP', goalId: 'g2', planId: 'p2' });
       const [leased] = await queue.lease('w1', 1, 30_000);
       await queue.complete(leased!);
+      await flushLedger(store.db);
       const entries = await store.db.selectFrom('ledger_entries').select(['seq', 'type', 'actor', 'subjects']).where('subject', '=', queued.id).orderBy('seq').execute();
       expect(entries.map((e) => e.type)).toEqual(['task.queued', 'task.started', 'task.succeeded']);
       const seqs = entries.map((e) => Number(e.seq));
@@ -90,6 +96,7 @@ for (const backend of backends) {
         ['failed', 'TypeError', 'attempt 2 broke'],
         ['failed', 'TypeError', 'attempt 3 broke'],
       ]);
+      await flushLedger(store.db);
       const retries = await store.db.selectFrom('ledger_entries').select('payload').where('subject', '=', queued.id).where('type', '=', 'task.retry_scheduled').orderBy('seq').execute();
       expect(retries.map((r) => r.payload.delayMs)).toEqual([250, 500]);
       expect(await ledgerTypes(queued.id)).toEqual([

@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import { sql } from 'kysely';
 import { isTetherError } from '../errors.ts';
+import { syncLedgerHead } from '../ledger/ledger-writer.ts';
 import { openStore, type Store } from '../store/open-store.ts';
 import type { Command } from './main.ts';
 import { loadConfig, SETTING_OPTIONS, settingsHelp } from './settings.ts';
@@ -22,6 +23,7 @@ async function countBy(store: Store, table: 'goals' | 'modifications' | 'tasks',
 }
 
 export async function readStatus(store: Store): Promise<StatusReport> {
+  await syncLedgerHead(store.db);
   const head = await store.db.selectFrom('ledger_head').select(['seq', 'hash']).executeTakeFirstOrThrow();
   return {
     goals: await countBy(store, 'goals', 'status'),

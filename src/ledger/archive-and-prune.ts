@@ -9,7 +9,7 @@
 import { mkdirSync } from 'node:fs';
 import { basename } from 'node:path';
 import { sql } from 'kysely';
-import { appendEntry, type LedgerEntry } from './append-entry.ts';
+import { appendChained, type LedgerEntry } from './append-entry.ts';
 import { writeArchive } from './archive-file.ts';
 import { ledgerDb, type LedgerDb } from './ledger-tables.ts';
 import { readSeals, type SealRecord } from './read-seals.ts';
@@ -75,7 +75,7 @@ export async function archiveAndPrune(db: LedgerDb, policy: RetentionPolicy): Pr
     const through = prunable.at(-1)!.last_seq;
     await sql`delete from ledger_entries where seq >= ${from} and seq <= ${through}`.execute(trx);
     await t.updateTable('ledger_seals').set({ pruned_at: new Date().toISOString() }).where('segment', 'in', segments).execute();
-    return appendEntry(trx, {
+    return appendChained(trx, {
       actor: 'ledger',
       type: 'ledger.pruned',
       payload: {

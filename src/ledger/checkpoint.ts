@@ -6,6 +6,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { sql } from 'kysely';
 import type { LedgerDb } from './ledger-tables.ts';
+import { syncLedgerHead } from './ledger-writer.ts';
 
 export interface Checkpoint {
   seq: number;
@@ -16,6 +17,7 @@ export interface Checkpoint {
 
 /** Reads the head as a checkpoint and, given a file, writes it there (atomically). */
 export async function exportCheckpoint(db: LedgerDb, file?: string): Promise<Checkpoint> {
+  await syncLedgerHead(db);
   const head = await sql<{ seq: string | number; hash: string }>`select seq, hash from ledger_head where id = 1`.execute(db);
   const row = head.rows[0];
   if (!row) throw new Error('ledger_head is missing: the store was not migrated');

@@ -1,5 +1,6 @@
 /** The ledger's public surface, for actors, the CLI and the HTTP layer. */
-export { appendEntry, mainSubject, type LedgerEntry, type LedgerInput } from './append-entry.ts';
+export { appendChained, appendEntry, mainSubject, type LedgerEntry, type LedgerInput } from './append-entry.ts';
+export { flushLedger, forgetLedgerHead, syncLedgerHead } from './ledger-writer.ts';
 export { archiveAndPrune, type ArchiveAndPruneResult, type SegmentOutcome } from './archive-and-prune.ts';
 export { ARCHIVE_FORMAT, archiveFileName } from './archive-file.ts';
 export { canonicalJson } from './canonical-json.ts';

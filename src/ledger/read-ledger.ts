@@ -5,6 +5,7 @@
 import type { LedgerEntry } from './append-entry.ts';
 import { ENTRY_COLUMNS, toEntry, type RawEntryRow } from './entry-row.ts';
 import type { LedgerDb } from './ledger-tables.ts';
+import { flushLedger } from './ledger-writer.ts';
 
 export interface ReadLedgerOptions {
   /** Entries with seq greater than this (default 0). */
@@ -24,6 +25,8 @@ export interface LedgerPage {
 }
 
 export async function readLedger(db: LedgerDb, options: ReadLedgerOptions = {}): Promise<LedgerPage> {
+  // Queued entries that committed before this read are chained first, so the read sees them.
+  await flushLedger(db);
   const limit = Math.min(Math.max(Math.trunc(options.limit ?? 100), 1), 1000);
   let query = db
     .selectFrom('ledger_entries')

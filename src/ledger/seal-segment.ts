@@ -8,7 +8,9 @@
 import { sql, type Transaction } from 'kysely';
 import type { Database } from '../store/schema.ts';
 import { failpoint } from '../faults/failpoint.ts';
-import { appendEntry, type LedgerEntry } from './append-entry.ts';
+import { appendChained, type LedgerEntry } from './append-entry.ts';
+import { readHeadRow } from './chain-head.ts';
+import { syncLedgerHead } from './ledger-writer.ts';
 import { ChainChecker } from './chain-checker.ts';
 import { GENESIS_HASH } from './entry-hash.ts';
 import { entryPages } from './entry-pages.ts';
@@ -33,16 +35,15 @@ export type SealOutcome =
 
 async function sealLocked(trx: Transaction<Database>, options: SealOptions): Promise<SealOutcome> {
   const policy = { ...DEFAULT_SEGMENT_POLICY, ...options.policy };
-  const headRows = await sql<{ seq: string; hash: string; segment_bytes: string }>`
-    select seq, hash, segment_bytes from ledger_head where id = 1 for update`.execute(trx);
-  const head = headRows.rows[0];
-  if (!head) throw new Error('ledger_head is missing: the store was not migrated');
-  const headSeq = Number(head.seq);
+  // Every committed entry chained and counted in the head row first, then the row locked.
+  await syncLedgerHead(trx);
+  const head = await readHeadRow(trx, true);
+  const headSeq = head.seq;
   const lastRow = await ledgerDb(trx).selectFrom('ledger_seals').selectAll().orderBy('segment', 'desc').limit(1).executeTakeFirst();
   const last = lastRow ? toSeal(lastRow) : undefined;
   const first = last ? last.last_seq + 1 : 1;
   const count = headSeq - first + 1;
-  const openBytes = Number(head.segment_bytes);
+  const openBytes = head.segmentBytes;
   // After a seal, the open segment always starts with the entry carrying it.
   if (count <= (last ? 1 : 0)) return { sealed: false, reason: 'empty', count: Math.max(count, 0), bytes: openBytes };
   if (!options.force && count < policy.maxEntries && openBytes < policy.maxBytes) {
@@ -74,7 +75,7 @@ async function sealLocked(trx: Transaction<Database>, options: SealOptions): Pro
   const seal: Seal = { ...fields, seal_hash: sealHash(fields) };
   await ledgerDb(trx).insertInto('ledger_seals').values(seal).execute();
   await sql`update ledger_head set segment_bytes = 0 where id = 1`.execute(trx);
-  const entry = await appendEntry(trx, {
+  const entry = await appendChained(trx, {
     actor: options.actor ?? 'ledger',
     type: SEALED_ENTRY_TYPE,
     subjects: { segment: `segment-${seal.segment}` },

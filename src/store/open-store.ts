@@ -2,7 +2,7 @@
  * Opens the store: embedded PGlite (file-backed in the data dir, or in memory) by default,
  * PostgreSQL through `pg` when given a postgres:// URL. Both get the same Kysely schema.
  */
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely } from 'kysely';
 import type { Migration } from 'kysely/migration';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -11,7 +11,9 @@ import { logger } from '../log.ts';
 import { lockDir, type DirLock } from './dir-lock.ts';
 import { migrate, type MigrateResult } from './migrate.ts';
 import type { Database } from './schema.ts';
+import { ReportingPostgresDialect } from './reporting-postgres-dialect.ts';
 import { SerialPGliteDialect } from './serial-pglite-dialect.ts';
+import { StoreEvents } from './store-events.ts';
 
 export type Backend = 'pglite' | 'postgres';
 
@@ -64,7 +66,7 @@ function pgliteStartParams(defaults: string[], fsync: boolean): string[] {
   return [...params, ...PGLITE_MEMORY_PARAMS];
 }
 
-async function openPGlite(options: StoreOptions): Promise<{ db: Kysely<Database>; pglite: any; lock?: DirLock }> {
+async function openPGlite(options: StoreOptions, events: StoreEvents): Promise<{ db: Kysely<Database>; pglite: any; lock?: DirLock }> {
   const { PGlite } = await import('@electric-sql/pglite');
   const inMemory = options.url === 'memory://' || (!options.dataDir && !options.url);
   let lock: DirLock | undefined;
@@ -81,7 +83,7 @@ async function openPGlite(options: StoreOptions): Promise<{ db: Kysely<Database>
       ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
       startParams: pgliteStartParams((PGlite as any).defaultStartParams ?? [], !inMemory && options.fsync !== false),
     } as any);
-    const db = new Kysely<Database>({ dialect: new SerialPGliteDialect({ pglite }) });
+    const db = new Kysely<Database>({ dialect: new SerialPGliteDialect({ pglite }, events), plugins: [events] });
     return { db, pglite, lock };
   } catch (error) {
     lock?.release();
@@ -89,7 +91,7 @@ async function openPGlite(options: StoreOptions): Promise<{ db: Kysely<Database>
   }
 }
 
-async function openPostgres(options: StoreOptions & { url: string }): Promise<Kysely<Database>> {
+async function openPostgres(options: StoreOptions & { url: string }, events: StoreEvents): Promise<Kysely<Database>> {
   const pg = await import('pg');
   const Pool = pg.default?.Pool ?? (pg as any).Pool;
   const pool = new Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
@@ -106,7 +108,7 @@ async function openPostgres(options: StoreOptions & { url: string }): Promise<Ky
       url: redact(options.url),
     });
   }
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return new Kysely<Database>({ dialect: new ReportingPostgresDialect({ pool }, events), plugins: [events] });
 }
 
 /** A URL with its password hidden, for messages and logs. */
@@ -119,13 +121,15 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
   let backend: Backend;
   let pglite: any;
   let lock: DirLock | undefined;
+  const events = new StoreEvents(isPostgresUrl(options.url) ? 'postgres' : 'pglite');
   if (isPostgresUrl(options.url)) {
-    db = await openPostgres({ ...options, url: options.url });
+    db = await openPostgres({ ...options, url: options.url }, events);
     backend = 'postgres';
   } else {
-    ({ db, pglite, lock } = await openPGlite(options));
+    ({ db, pglite, lock } = await openPGlite(options, events));
     backend = 'pglite';
   }
+  events.db = db;
   let migration: MigrateResult | undefined;
   try {
     if (options.migrate !== false) migration = await migrate(db, options.migrations);
@@ -144,6 +148,8 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
       if (closed) return;
       closed = true;
       try {
+        // Last writes of per-store state (the ledger's queue and head), before the connections go.
+        await events.close().catch((error: Error) => logger('store').warn('Closing the store: {message}', { message: error.message }));
         await db.destroy();
       } finally {
         lock?.release();

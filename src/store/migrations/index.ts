@@ -6,9 +6,11 @@ import type { Migration } from 'kysely/migration';
 import * as core from './0001-core.ts';
 import * as ledger from './0002-ledger.ts';
 import * as ledgerSeals from './0003-ledger-seals.ts';
+import * as ledgerQueue from './0004-ledger-queue.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001-core': core,
   '0002-ledger': ledger,
   '0003-ledger-seals': ledgerSeals,
+  '0004-ledger-queue': ledgerQueue,
 };
