@@ -9,6 +9,7 @@ import type { Hono } from 'hono';
 import { resolveConfig, type RawSettings, type TetherConfig } from '../config.ts';
 import { createApp, type HttpOptions } from '../http/app.ts';
 import { newId } from '../ids.ts';
+import { flushLedger } from '../ledger/ledger-writer.ts';
 import { logger } from '../log.ts';
 import { systemClock, type Clock } from '../ports/clock.ts';
 import { isPostgresUrl, openStore, type Store } from '../store/open-store.ts';
@@ -164,6 +165,8 @@ export async function createTether(options: TetherOptions = {}): Promise<Tether>
   // Branches and lock files a crash left behind go before anything else runs (a stop
   // right after start must not leave them for another time). Cheap: one listing, one query.
   await codeAccess.sweepBranches().catch((error) => log.warning('Could not sweep finished branches: {error}', { error: String(error) }));
+  // Ledger entries a crash left queued (PostgreSQL) are chained before new ones arrive.
+  await flushLedger(store.db).catch((error) => log.warning('Could not chain queued ledger entries: {error}', { error: String(error) }));
   // Warm the test sandbox for the target's current head, off the start-up path.
   void targetRef(repo)
     .then((ref) => refCommit(repo, ref))
