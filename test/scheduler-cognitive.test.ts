@@ -11,7 +11,8 @@ import { startOpenAIServer, type OpenAIServer } from './support/openai-server.ts
 import { backends } from './support/stores.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-async function until(condition: () => boolean, timeoutMs = 15_000) {
+// A liveness bound, not a speed check: generous, since CI runs this beside crash suites.
+async function until(condition: () => boolean, timeoutMs = 45_000) {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error('condition not reached in time');
@@ -47,8 +48,12 @@ for (const backend of backends) {
       actor.on('task.settled', (event) => settled.push(event.settlement));
       const task = await queue.enqueue({ type: 'COGNITIVE', goalId: 'g-user', payload, maxAttempts: 3 });
       actor.send({ type: 'scheduler.tick' });
-      await until(() => settled.length > 0);
-      await stopScheduler(actor);
+      try {
+        await until(() => settled.length > 0);
+      } finally {
+        // Also on a timeout: a scheduler left running would take the next test's tasks.
+        await stopScheduler(actor);
+      }
       const row = await store.db.selectFrom('tasks').selectAll().where('id', '=', task.id).executeTakeFirstOrThrow();
       const history = await store.db.selectFrom('task_executions').selectAll().where('task_id', '=', task.id).execute();
       return { settled, row, history };

@@ -232,6 +232,7 @@ for (const backend of backends) {
     });
 
     it('enqueues inside the caller transaction: a rollback leaves no task and no ledger entry', async () => {
+      await flushLedger(store.db);
       const before = await store.db.selectFrom('ledger_entries').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
       await expect(
         store.db.transaction().execute(async (trx) => {
@@ -240,6 +241,7 @@ for (const backend of backends) {
         }),
       ).rejects.toThrow('changed its mind');
       expect(await store.db.selectFrom('tasks').selectAll().where('id', '=', 'task_rolled_back').execute()).toEqual([]);
+      await flushLedger(store.db);
       const after = await store.db.selectFrom('ledger_entries').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
       expect(Number(after.n)).toBe(Number(before.n));
     });
