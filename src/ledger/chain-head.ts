@@ -41,7 +41,3 @@ export function chainHeadOf(rows: { seq: string | number; hash: string }[]): Cha
   for (const row of rows) if (Number(row.seq) > head.seq) head = { seq: Number(row.seq), hash: row.hash };
   return head;
 }
-
-export async function readChainHead(db: LedgerDb): Promise<ChainHead> {
-  return chainHeadOf((await CHAIN_HEAD_QUERY.execute(db)).rows);
-}

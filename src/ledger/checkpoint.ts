@@ -4,7 +4,7 @@
  * it (TRUNCATED) nor rewritten up to it (the entry at its seq has another hash).
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { sql } from 'kysely';
+import { readHeadRow } from './chain-head.ts';
 import type { LedgerDb } from './ledger-tables.ts';
 import { syncLedgerHead } from './ledger-writer.ts';
 
@@ -18,10 +18,8 @@ export interface Checkpoint {
 /** Reads the head as a checkpoint and, given a file, writes it there (atomically). */
 export async function exportCheckpoint(db: LedgerDb, file?: string): Promise<Checkpoint> {
   await syncLedgerHead(db);
-  const head = await sql<{ seq: string | number; hash: string }>`select seq, hash from ledger_head where id = 1`.execute(db);
-  const row = head.rows[0];
-  if (!row) throw new Error('ledger_head is missing: the store was not migrated');
-  const checkpoint: Checkpoint = { seq: Number(row.seq), hash: row.hash, at: new Date().toISOString() };
+  const head = await readHeadRow(db);
+  const checkpoint: Checkpoint = { seq: head.seq, hash: head.hash, at: new Date().toISOString() };
   if (file) {
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, `${JSON.stringify(checkpoint, null, 2)}\n`);

@@ -9,7 +9,7 @@
  * database, exactly as verification will read them.
  */
 import { sql } from 'kysely';
-import { entryDigest, GENESIS_HASH } from './entry-hash.ts';
+import { entryDigest } from './entry-hash.ts';
 import type { LedgerDb } from './ledger-tables.ts';
 import type { ChainHead } from './new-entry.ts';
 import { isoMillisFromJson } from './page-text.ts';
@@ -37,7 +37,7 @@ async function readBatch(db: LedgerDb, limit: number): Promise<Batch> {
     from ledger_head h where h.id = 1`.execute(db);
   const row = result.rows[0];
   if (!row) throw new Error('ledger_head is missing: the store was not migrated');
-  const head = { seq: Number(row.seq), hash: row.hash ?? GENESIS_HASH };
+  const head = { seq: Number(row.seq), hash: row.hash };
   return { head, rows: row.rows ? (JSON.parse(row.rows) as QueueRow[]).sort((a, b) => a[0] - b[0]) : [] };
 }
 
@@ -90,4 +90,9 @@ export async function integrateQueue(db: LedgerDb, limit = INTEGRATE_BATCH): Pro
     const done = await moveBatch(db, batch);
     if (done) return done;
   }
+}
+
+/** Chains everything queued and committed so far, a batch at a time. */
+export async function drainQueue(db: LedgerDb): Promise<void> {
+  while ((await integrateQueue(db)).count === INTEGRATE_BATCH);
 }

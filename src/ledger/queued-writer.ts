@@ -12,7 +12,7 @@ import { sql, type Kysely } from 'kysely';
 import { logger } from '../log.ts';
 import type { Database } from '../store/schema.ts';
 import type { StoreEvents, StoreListener, TransactionEvent } from '../store/store-events.ts';
-import { INTEGRATE_BATCH, integrateQueue } from './integrate-queue.ts';
+import { drainQueue } from './integrate-queue.ts';
 import type { LedgerDb } from './ledger-tables.ts';
 import { inputJson, mainSubject, type LedgerInput } from './new-entry.ts';
 
@@ -55,7 +55,7 @@ export class QueuedWriter implements StoreListener {
   }
 
   /** Integrate soon; a poke during a run makes one more run after it. */
-  poke(delay = INTEGRATE_DELAY_MS): void {
+  poke(): void {
     if (this.#closed) return;
     if (this.#running) {
       this.#again = true;
@@ -65,16 +65,14 @@ export class QueuedWriter implements StoreListener {
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#run();
-    }, delay);
+    }, INTEGRATE_DELAY_MS);
     this.#timer.unref?.();
   }
 
   #run(): void {
     const db = this.#events.db as Kysely<Database> | undefined;
     if (!db) return;
-    this.#running = (async () => {
-      while ((await integrateQueue(db)).count === INTEGRATE_BATCH);
-    })()
+    this.#running = drainQueue(db)
       .catch((error: Error) => {
         logger('ledger').warn('Chaining queued ledger entries failed, retrying: {message}', { message: error.message });
         this.#again = false;
@@ -92,7 +90,7 @@ export class QueuedWriter implements StoreListener {
   /** Chains every entry committed so far (in the caller's transaction when given one). */
   async flush(db: LedgerDb): Promise<void> {
     if (!db.isTransaction) await this.#running;
-    while ((await integrateQueue(db)).count === INTEGRATE_BATCH);
+    await drainQueue(db);
   }
 
   async close(): Promise<void> {
