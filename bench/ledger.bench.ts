@@ -11,8 +11,9 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { appendEntry, type LedgerInput } from '../src/ledger/append-entry.ts';
+import { canonicalJson } from '../src/ledger/canonical-json.ts';
 import { entryDigest, GENESIS_HASH, type HashedFields } from '../src/ledger/entry-hash.ts';
-import { entryPages } from '../src/ledger/entry-pages.ts';
+import { storedPages } from '../src/ledger/entry-pages.ts';
 import { flushLedger, forgetLedgerHead } from '../src/ledger/ledger-writer.ts';
 import { sealSegment } from '../src/ledger/seal-segment.ts';
 import { verifyLedger } from '../src/ledger/verify-ledger.ts';
@@ -73,7 +74,7 @@ async function plainInserter(store: Store, rows: number): Promise<(i: number) =>
     const subjects = row.subjects ?? {};
     await sql`insert into ledger_plain (seq, at, actor, type, subject, subjects, payload, prev_hash, hash)
       values (${n}, ${new Date().toISOString()}, ${row.actor}, ${row.type}, ${subjects.modification ?? null},
-        ${JSON.stringify(subjects)}::jsonb, ${JSON.stringify(row.payload)}::jsonb, ${hex[2 * n - 1]}, ${hex[2 * n]})`.execute(store.db);
+        ${JSON.stringify(subjects)}::json, ${JSON.stringify(row.payload)}::json, ${hex[2 * n - 1]}, ${hex[2 * n]})`.execute(store.db);
   };
 }
 
@@ -117,7 +118,7 @@ async function appendRates(store: Store, name: string, n: number): Promise<Bench
  * `sealEvery`, a segment is sealed (sealSegment, as in production) each time that many
  * entries are open, so verification also checks seals and Merkle roots.
  */
-async function buildChain(store: Store, n: number, sealEvery?: number): Promise<void> {
+export async function buildChain(store: Store, n: number, sealEvery?: number): Promise<void> {
   await resetLedger(store);
   await sql`delete from ledger_seals`.execute(store.db);
   let prev = GENESIS_HASH;
@@ -142,7 +143,7 @@ async function buildChain(store: Store, n: number, sealEvery?: number): Promise<
       };
       const { hash } = entryDigest(fields);
       values.push(
-        sql`(${fields.seq}::bigint, ${fields.at}::timestamptz, ${fields.actor}, ${fields.type}, ${fields.subject}, ${JSON.stringify(subjects)}::jsonb, ${JSON.stringify(fields.payload)}::jsonb, ${prev}, ${hash})`,
+        sql`(${fields.seq}::bigint, ${fields.at}::timestamptz, ${fields.actor}, ${fields.type}, ${fields.subject}, ${canonicalJson(subjects)}::json, ${canonicalJson(fields.payload)}::json, ${prev}, ${hash})`,
       );
       prev = hash;
       open++;
@@ -170,7 +171,7 @@ async function verifyRate(store: Store, name: string, sealEvery?: number): Promi
   if (!result?.ok || result.checked !== VERIFY_ENTRIES) throw new Error(`verification failed: ${JSON.stringify(result)}`);
   let read = 0;
   const readSeconds = await timed(async () => {
-    for await (const page of entryPages(store.db, { after: 0 })) read += page.length;
+    for await (const page of storedPages(store.db, { after: 0 })) read += page.length;
   });
   const sealed = sealEvery ? `, sealed every ${sealEvery.toLocaleString('en-US')} (${result.seals} seals)` : '';
   return {

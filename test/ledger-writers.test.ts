@@ -28,10 +28,10 @@ for (const backend of backends) {
     });
 
     it('fails only the bad one of many concurrent appends, and chains the rest', async () => {
-      // jsonb refuses a NUL character: that append's insert fails.
+      // A text column refuses a NUL character: that append's insert fails.
       const outcomes = await Promise.allSettled(
         Array.from({ length: 40 }, (_, i) =>
-          appendEntry(store.db, { actor: 'load', type: 'load.append', payload: { i, text: i === 17 ? 'bad\u0000' : 'ok' } }),
+          appendEntry(store.db, { actor: i === 17 ? 'bad\u0000' : 'load', type: 'load.append', payload: { i } }),
         ),
       );
       expect(outcomes.filter((o) => o.status === 'rejected')).toHaveLength(1);

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendChained, appendEntry } from '../src/ledger/append-entry.ts';
 import { canonicalJson } from '../src/ledger/canonical-json.ts';
@@ -7,6 +7,8 @@ import { entryHash, GENESIS_HASH, hashedJson } from '../src/ledger/entry-hash.ts
 import { flushLedger, forgetLedgerHead } from '../src/ledger/ledger-writer.ts';
 import { readLedger } from '../src/ledger/read-ledger.ts';
 import { verifyLedger } from '../src/ledger/verify-ledger.ts';
+import { migrate } from '../src/store/migrate.ts';
+import * as ledgerJsonText from '../src/store/migrations/0005-ledger-json-text.ts';
 import type { Store } from '../src/store/open-store.ts';
 import { backends } from './support/stores.ts';
 
@@ -83,7 +85,8 @@ for (const backend of backends) {
         await appendMany(store, 20);
         const k = 13;
         if (column === 'payload') {
-          await sql`update ledger_entries set payload = jsonb_set(payload, '{note}', '"entry 1X"') where seq = ${k}`.execute(store.db);
+          // One byte of the stored JSON text: "entry 12" becomes "entrz 12".
+          await sql`update ledger_entries set payload = replace(payload::text, '"note":"entry', '"note":"entrz')::json where seq = ${k}`.execute(store.db);
         } else {
           await sql`update ledger_entries set ${sql.ref(column)} = overlay(${sql.ref(column)} placing (case when substr(${sql.ref(column)}, 2, 1) = 'a' then 'b' else 'a' end) from 2 for 1) where seq = ${k}`.execute(store.db);
         }
@@ -199,6 +202,57 @@ for (const backend of backends) {
       const next = await appendChained(store.db, { actor: 'a', type: 't' });
       expect(next.seq).toBe(4);
       expect(await verifyLedger(store.db)).toMatchObject({ ok: true, headSeq: 4 });
+    });
+
+    it('stores subjects and payload as the canonical JSON text that was hashed', async () => {
+      await reset(store);
+      await appendEntry(store.db, { actor: 'a', type: 't', subjects: { task: 't1', goal: 'g1' }, payload: { z: 1, a: { d: 'x"y', c: [2, null] } } });
+      await flushLedger(store.db);
+      const row = await sql<{ s: string; p: string }>`select subjects::text as s, payload::text as p from ledger_entries`.execute(store.db);
+      expect(row.rows[0]).toEqual({ s: '{"goal":"g1","task":"t1"}', p: '{"a":{"c":[2,null],"d":"x\\"y"},"z":1}' });
+    });
+
+    it('accepts subjects and payload stored in another form with the same values, and nothing else', async () => {
+      await reset(store);
+      await appendMany(store, 12);
+      // jsonb's own formatting (spaces, keys by length): what rows written before migration 0005 held.
+      await sql`update ledger_entries set payload = payload::jsonb::json, subjects = subjects::jsonb::json where seq between 3 and 6`.execute(store.db);
+      const reformatted = await sql<{ p: string }>`select payload::text as p from ledger_entries where seq = 3`.execute(store.db);
+      expect(reformatted.rows[0]!.p).toContain('": ');
+      expect(await verifyLedger(store.db, { pageSize: 5 })).toMatchObject({ ok: true, checked: 12 });
+      // A raw newline between JSON tokens is valid JSON, and moves the page to the escaped read.
+      await sql`update ledger_entries set payload = replace(payload::text, ', ', E',\n\t')::json where seq = 4`.execute(store.db);
+      expect(await verifyLedger(store.db, { pageSize: 5 })).toMatchObject({ ok: true, checked: 12 });
+      await sql`update ledger_entries set payload = replace(payload::text, '"i": 5', '"i": 5.5')::json where seq = 6`.execute(store.db);
+      expect(await verifyLedger(store.db, { pageSize: 5 })).toMatchObject({ ok: false, code: 'HASH_MISMATCH', seq: 6 });
+    });
+
+    it('migration 0005 rewrites jsonb-era rows and queued entries as canonical text, and the chain still verifies', async () => {
+      await reset(store);
+      await appendMany(store, 15);
+      // Let a pending integration run first: none may run on the old columns below.
+      await new Promise((r) => setTimeout(r, 100));
+      // Back to the jsonb columns of migration 0004, with an entry left queued (PostgreSQL).
+      await ledgerJsonText.down(store.db as unknown as Kysely<unknown>);
+      await sql`insert into ledger_queue (at, actor, type, subject, subjects, payload)
+        values (now(), 'a', 'queued.before.upgrade', null, '{"task": "t9", "goal": "g"}', '{"b": [1, 2], "a": {"y": 1, "x": 2}}')`.execute(store.db);
+      await sql`delete from tether_migration where name = '0005-ledger-json-text'`.execute(store.db);
+      expect((await migrate(store.db)).applied).toEqual(['0005-ledger-json-text']);
+      // The integrator may chain it as soon as the migration commits: look in both tables.
+      const queued = await sql<{ s: string; p: string }>`
+        select subjects::text as s, payload::text as p from ledger_queue
+        union all select subjects::text, payload::text from ledger_entries where type = 'queued.before.upgrade'`.execute(store.db);
+      expect(queued.rows).toEqual([{ s: '{"goal":"g","task":"t9"}', p: '{"a":{"x":2,"y":1},"b":[1,2]}' }]);
+      const texts = await sql<{ p: string }>`select payload::text as p from ledger_entries where seq <= 15 order by seq`.execute(store.db);
+      expect(texts.rows).toHaveLength(15);
+      for (const { p } of texts.rows) expect(p).toBe(canonicalJson(JSON.parse(p)));
+      forgetLedgerHead(store.db);
+      await flushLedger(store.db);
+      // The queued entry is chained from its canonical text (the embedded store has no integrator: it stays queued there).
+      const after = await verifyLedger(store.db);
+      expect(after).toMatchObject({ ok: true });
+      await appendChained(store.db, { actor: 'a', type: 'after.upgrade', payload: { k: 1 } });
+      expect(await verifyLedger(store.db)).toMatchObject({ ok: true });
     });
 
     it('keeps seq contiguous and unique with no fork under 100 concurrent appenders', async () => {

@@ -27,7 +27,7 @@ export async function appendEntry(db: Db, input: LedgerInput): Promise<LedgerEnt
 
 /**
  * Under the head row's lock: queued entries first (they committed earlier), then this one,
- * moving the head row with it (tether_ledger_append, migration 0003, checks the head did
+ * moving the head row with it (tether_ledger_append, migrations 0003 and 0005, checks the head did
  * not move and then moves it and inserts, in one call).
  */
 async function appendLocked(trx: Transaction<Database>, input: LedgerInput): Promise<LedgerEntry> {
@@ -37,7 +37,7 @@ async function appendLocked(trx: Transaction<Database>, input: LedgerInput): Pro
   const { entry: e, bytes, subjectsJson, payloadJson } = newEntry(input, head);
   const result = await sql<{ ok: boolean }>`
     select tether_ledger_append(${e.seq}, ${e.at}, ${e.actor}, ${e.type}, ${e.subject},
-      ${subjectsJson}::jsonb, ${payloadJson}::jsonb, ${e.prev_hash}, ${e.hash}, ${bytes}) as ok`.execute(trx);
+      ${subjectsJson}::json, ${payloadJson}::json, ${e.prev_hash}, ${e.hash}, ${bytes}) as ok`.execute(trx);
   // Unreachable while we hold the head's lock; kept so a broken invariant is loud.
   if (result.rows[0]?.ok !== true) throw new Error('ledger_head moved while locked');
   return e;

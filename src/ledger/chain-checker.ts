@@ -7,9 +7,10 @@
  * Merkle root must match what went by, and the very next entry must carry that seal
  * (SEAL_MISMATCH).
  */
-import type { LedgerEntry } from './append-entry.ts';
-import { entryDigest, type EntryDigest } from './entry-hash.ts';
+import { canonicalJson } from './canonical-json.ts';
+import { entryDigest, storedDigest, type EntryDigest } from './entry-hash.ts';
 import { MerkleAccumulator } from './merkle.ts';
+import type { LedgerEntry, StoredEntry } from './new-entry.ts';
 import { SEALED_ENTRY_TYPE, sameSeal, sealHash, toSeal, type Seal } from './seal.ts';
 import { failure, type VerifyFailure } from './verify-result.ts';
 
@@ -30,6 +31,46 @@ export interface ChainCheckerOptions {
    * calls per entry.
    */
   openSegmentMerkle?: boolean;
+}
+
+type CheckedEntry = LedgerEntry | StoredEntry;
+
+function isStored(entry: CheckedEntry): entry is StoredEntry {
+  return (entry as StoredEntry).payloadJson !== undefined;
+}
+
+/**
+ * The digest of an entry as read, undefined if it has none (content that was never hashed,
+ * so altered). Stored text is hashed as it is; if that misses, it is parsed and hashed in
+ * canonical form, which accepts text stored in another form with the same values (rows
+ * written before migration 0005 kept jsonb's formatting) and rejects everything else.
+ */
+function digestOf(entry: CheckedEntry): EntryDigest | undefined {
+  try {
+    if (!isStored(entry)) return entryDigest(entry);
+    const digest = storedDigest(entry);
+    if (digest.hash === entry.hash) return digest;
+    const subjects = canonicalJson(JSON.parse(entry.subjectsJson));
+    const payload = canonicalJson(JSON.parse(entry.payloadJson));
+    if (subjects === entry.subjectsJson && payload === entry.payloadJson) return digest;
+    return storedDigest({ ...entry, subjectsJson: subjects, payloadJson: payload });
+  } catch {
+    // Unparseable text, or no canonical form (a number too large for a double reads as
+    // Infinity): such content was never hashed.
+    return undefined;
+  }
+}
+
+/** The payload's seal, if the entry carries one (a tampered row may hold any JSON there). */
+function carriedSeal(entry: CheckedEntry): Record<string, unknown> | undefined {
+  let payload: unknown;
+  try {
+    payload = isStored(entry) ? JSON.parse(entry.payloadJson) : entry.payload;
+  } catch {
+    return undefined;
+  }
+  const seal = (payload as { seal?: unknown } | null)?.seal;
+  return seal && typeof seal === 'object' ? (seal as Record<string, unknown>) : undefined;
 }
 
 /** Checks one seal's own hash and its link to the seal before it. */
@@ -109,7 +150,7 @@ export class ChainChecker {
     return this.#pending;
   }
 
-  push(entry: LedgerEntry): VerifyFailure | undefined {
+  push(entry: CheckedEntry): VerifyFailure | undefined {
     const seq = entry.seq;
     if (seq !== this.#next) {
       return failure('SEQ_GAP', this.#next, `Entry ${this.#next} is missing: the next entry found is ${seq}.`);
@@ -117,13 +158,7 @@ export class ChainChecker {
     if (entry.prev_hash !== this.#prevHash) {
       return failure('PREV_HASH_MISMATCH', seq, `Entry ${seq} does not link to entry ${seq - 1}: its prev_hash differs.`);
     }
-    let digest: EntryDigest | undefined;
-    try {
-      digest = entryDigest(entry);
-    } catch {
-      // No canonical form (a jsonb number too large for a double reads as Infinity): such
-      // content was never hashed, so it was altered; report it rather than throw.
-    }
+    const digest = digestOf(entry);
     if (digest?.hash !== entry.hash) {
       return failure('HASH_MISMATCH', seq, `Entry ${seq} was altered: its content does not match its hash.`);
     }
@@ -139,7 +174,7 @@ export class ChainChecker {
     return undefined;
   }
 
-  #checkCarrier(entry: LedgerEntry): VerifyFailure | undefined {
+  #checkCarrier(entry: CheckedEntry): VerifyFailure | undefined {
     const pending = this.#pending;
     if (!pending) {
       if (entry.type === SEALED_ENTRY_TYPE) {
@@ -148,8 +183,7 @@ export class ChainChecker {
       return undefined;
     }
     this.#pending = undefined;
-    // payload is whatever jsonb holds: a tampered row may make it null or a scalar.
-    const carried = (entry.payload as { seal?: Record<string, unknown> } | null)?.seal;
+    const carried = carriedSeal(entry);
     if (entry.type !== SEALED_ENTRY_TYPE || !carried || !sameSeal(toSeal(carried), pending)) {
       return failure(
         'SEAL_MISMATCH',
@@ -160,7 +194,7 @@ export class ChainChecker {
     return undefined;
   }
 
-  #closeSegment(seal: Seal, last: LedgerEntry): VerifyFailure | undefined {
+  #closeSegment(seal: Seal, last: CheckedEntry): VerifyFailure | undefined {
     const linkFailure = checkSealLink(seal, this.#prevSealHash);
     if (linkFailure) return linkFailure;
     const count = this.#merkle.count;

@@ -4,11 +4,12 @@
  * through the current one, which overlaps the database's work with the hashing (on
  * PostgreSQL; PGlite runs in this thread). Each page comes back as one text value built by
  * the database (page-text.ts): read 3.5× faster than the driver's rows on PGlite, 1.3× on
- * PostgreSQL (100,000 entries).
+ * PostgreSQL (100,000 entries). `storedPages` leaves subjects and payload as their stored
+ * text, for checking; `entryPages` parses them.
  */
 import { sql } from 'kysely';
-import type { LedgerEntry } from './append-entry.ts';
 import type { LedgerDb } from './ledger-tables.ts';
+import { parsedEntry, type LedgerEntry, type StoredEntry } from './new-entry.ts';
 import { JSON_ROW, jsonPageEntries, TSV_LINE, tsvPageEntries } from './page-text.ts';
 
 export interface EntryPagesOptions {
@@ -28,7 +29,7 @@ export interface EntryPagesOptions {
 const PAGE_TEXT_TARGET = 32 * 1024 * 1024;
 
 interface Page {
-  entries: LedgerEntry[];
+  entries: StoredEntry[];
   textLength: number;
 }
 
@@ -53,7 +54,7 @@ async function fetchPage(db: LedgerDb, after: number, through: number | undefine
   return { entries: jsonPageEntries(text), textLength: text?.length ?? 0 };
 }
 
-export async function* entryPages(db: LedgerDb, options: EntryPagesOptions): AsyncGenerator<LedgerEntry[]> {
+export async function* storedPages(db: LedgerDb, options: EntryPagesOptions): AsyncGenerator<StoredEntry[]> {
   const pageSize = options.pageSize ?? 2000;
   let limit = pageSize;
   let pending: Promise<Page> | undefined = fetchPage(db, options.after, options.through, limit);
@@ -68,4 +69,8 @@ export async function* entryPages(db: LedgerDb, options: EntryPagesOptions): Asy
     }
     if (entries.length > 0) yield entries;
   }
+}
+
+export async function* entryPages(db: LedgerDb, options: EntryPagesOptions): AsyncGenerator<LedgerEntry[]> {
+  for await (const page of storedPages(db, options)) yield page.map(parsedEntry);
 }

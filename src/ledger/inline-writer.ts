@@ -143,7 +143,7 @@ export class InlineWriter implements StoreListener {
       entries.push(e);
       bytes += made.bytes;
       head = { seq: e.seq, hash: e.hash };
-      return sql`(${e.seq}, ${e.at}, ${e.actor}, ${e.type}, ${e.subject}, ${made.subjectsJson}::jsonb, ${made.payloadJson}::jsonb, ${e.prev_hash}, ${e.hash})`;
+      return sql`(${e.seq}, ${e.at}, ${e.actor}, ${e.type}, ${e.subject}, ${made.subjectsJson}::json, ${made.payloadJson}::json, ${e.prev_hash}, ${e.hash})`;
     });
     await run(sql`insert into ledger_entries (seq, at, actor, type, subject, subjects, payload, prev_hash, hash) values ${sql.join(rows)}`);
     this.#now = { ...this.#now, head, bytes: this.#now.bytes + bytes };

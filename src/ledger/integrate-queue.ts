@@ -5,11 +5,12 @@
  * is still what was read and every entry of the batch is still queued (a compare-and-set on
  * the head row). Two integrators (two processes) therefore never chain an entry twice or
  * fork: the later one's head update waits for the earlier one's commit, finds the head
- * moved, changes nothing, and reads again. Entries are hashed as read back from the
- * database, exactly as verification will read them.
+ * moved, changes nothing, and reads again. Entries are hashed from their stored subjects
+ * and payload text, which the queued writer wrote canonical, and which moves into the chain
+ * unchanged: exactly what verification will hash.
  */
 import { sql } from 'kysely';
-import { entryDigest } from './entry-hash.ts';
+import { storedDigest } from './entry-hash.ts';
 import type { LedgerDb } from './ledger-tables.ts';
 import type { ChainHead } from './new-entry.ts';
 import { isoMillisFromJson } from './page-text.ts';
@@ -22,7 +23,8 @@ export interface Integrated {
   head: ChainHead;
 }
 
-type QueueRow = [number, string, string, string, string | null, Record<string, string>, Record<string, unknown>];
+/** id, at, actor, type, subject, subjects text, payload text. */
+type QueueRow = [number, string, string, string, string | null, string, string];
 
 interface Batch {
   head: ChainHead;
@@ -32,7 +34,7 @@ interface Batch {
 async function readBatch(db: LedgerDb, limit: number): Promise<Batch> {
   const result = await sql<{ seq: string | number; hash: string; rows: string | null }>`
     select h.seq, h.hash,
-      (select json_agg(json_build_array(id, at at time zone 'UTC', actor, type, subject, subjects, payload))::text
+      (select json_agg(json_build_array(id, at at time zone 'UTC', actor, type, subject, subjects::text, payload::text))::text
        from (select * from ledger_queue order by id limit ${limit}) q) as rows
     from ledger_head h where h.id = 1`.execute(db);
   const row = result.rows[0];
@@ -54,7 +56,8 @@ async function moveBatch(db: LedgerDb, { head, rows }: Batch): Promise<Integrate
   for (let i = 0; i < n; i++) {
     const r = rows[i]!;
     seq++;
-    const digest = entryDigest({ seq, at: isoMillisFromJson(r[1]), actor: r[2], type: r[3], subject: r[4], subjects: r[5], payload: r[6], prev_hash: prev });
+    const at = isoMillisFromJson(r[1]);
+    const digest = storedDigest({ seq, at, actor: r[2], type: r[3], subject: r[4], subjectsJson: r[5], payloadJson: r[6], prev_hash: prev });
     ids[i] = r[0];
     seqs[i] = seq;
     prevs[i] = prev;

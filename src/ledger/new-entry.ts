@@ -1,8 +1,10 @@
 /**
  * An entry's fields, hash and size for an append at a given head. Subjects and payload are
- * round-tripped through JSON so the hashed values are exactly what the database keeps.
+ * round-tripped through JSON (dates become strings, undefined members go) and stored as
+ * their canonical JSON text, which is exactly what was hashed.
  */
-import { entryDigest, type HashedFields } from './entry-hash.ts';
+import { canonicalJson } from './canonical-json.ts';
+import { storedDigest, type HashedFields, type StoredFields } from './entry-hash.ts';
 
 export interface LedgerInput {
   /** Who decided: an actor systemId (`codeAccess`) or a person's token name. */
@@ -18,6 +20,26 @@ export interface LedgerEntry extends HashedFields {
   hash: string;
 }
 
+/** An entry as read for checking: subjects and payload as their stored JSON text. */
+export interface StoredEntry extends StoredFields {
+  hash: string;
+}
+
+/** A stored entry with its subjects and payload parsed. */
+export function parsedEntry(e: StoredEntry): LedgerEntry {
+  return {
+    seq: e.seq,
+    at: e.at,
+    actor: e.actor,
+    type: e.type,
+    subject: e.subject,
+    subjects: JSON.parse(e.subjectsJson) as Record<string, string>,
+    payload: JSON.parse(e.payloadJson) as Record<string, unknown>,
+    prev_hash: e.prev_hash,
+    hash: e.hash,
+  };
+}
+
 /** Where the chain ends: the last entry's seq and hash (seq 0 and the genesis hash if none). */
 export interface ChainHead {
   seq: number;
@@ -28,6 +50,7 @@ export interface NewEntry {
   entry: LedgerEntry;
   /** Canonical size in bytes, what "seal by size" counts. */
   bytes: number;
+  /** Canonical JSON of subjects and payload: what the json columns store. */
   subjectsJson: string;
   payloadJson: string;
 }
@@ -41,14 +64,20 @@ export function mainSubject(subjects: Record<string, string>): string | null {
   return first ?? null;
 }
 
-/** The JSON texts an entry's subjects and payload are stored as. */
-export function inputJson(input: LedgerInput): { subjectsJson: string; payloadJson: string } {
-  return { subjectsJson: JSON.stringify(input.subjects ?? {}), payloadJson: JSON.stringify(input.payload ?? {}) };
+/** An input's subjects and payload as values and as the canonical JSON text stored. */
+export function inputJson(input: LedgerInput): {
+  subjects: Record<string, string>;
+  payload: Record<string, unknown>;
+  subjectsJson: string;
+  payloadJson: string;
+} {
+  const subjects = JSON.parse(JSON.stringify(input.subjects ?? {})) as Record<string, string>;
+  const payload = JSON.parse(JSON.stringify(input.payload ?? {})) as Record<string, unknown>;
+  return { subjects, payload, subjectsJson: canonicalJson(subjects), payloadJson: canonicalJson(payload) };
 }
 
 export function newEntry(input: LedgerInput, head: ChainHead, at = new Date().toISOString()): NewEntry {
-  const { subjectsJson, payloadJson } = inputJson(input);
-  const subjects = JSON.parse(subjectsJson) as Record<string, string>;
+  const { subjects, payload, subjectsJson, payloadJson } = inputJson(input);
   const fields: HashedFields = {
     seq: head.seq + 1,
     at,
@@ -56,9 +85,9 @@ export function newEntry(input: LedgerInput, head: ChainHead, at = new Date().to
     type: input.type,
     subject: mainSubject(subjects),
     subjects,
-    payload: JSON.parse(payloadJson) as Record<string, unknown>,
+    payload,
     prev_hash: head.hash,
   };
-  const { hash, bytes } = entryDigest(fields);
+  const { hash, bytes } = storedDigest({ ...fields, subjectsJson, payloadJson });
   return { entry: { ...fields, hash }, bytes, subjectsJson, payloadJson };
 }

@@ -7,17 +7,21 @@
  * (json_build_array's escaping of every character cost PGlite ~1 µs a row). It is only
  * trusted if the page has exactly `n` lines of exactly 9 fields: with no escaping, a tab or
  * newline inside a field (possible in a tampered row) can only add fields or lines, so an
- * exact count proves there is none. jsonb's text never holds a raw tab or newline.
+ * exact count proves there is none. Canonical JSON never holds a raw tab or newline.
  *
- * Safe form, for a page that fails that check: json_build_array rows, one JSON.parse.
+ * Safe form, for a page that fails that check: json_build_array rows, subjects and payload
+ * as JSON strings of their text, one JSON.parse.
+ *
+ * Either way subjects and payload stay the stored text (StoredEntry): verification hashes it
+ * as it is, and readers that want values parse it (parsedEntry).
  *
  * `at` is read as a UTC timestamp (no zone) in its JSON form, which ignores DateStyle and
  * TimeZone: `YYYY-MM-DDTHH:MM:SS` plus only the fraction's significant digits.
  */
-import type { LedgerEntry } from './append-entry.ts';
+import type { StoredEntry } from './new-entry.ts';
 
 export const TSV_LINE = `concat_ws(E'\\t', seq, to_json(at at time zone 'UTC'), actor, type, coalesce('=' || subject, ''), subjects, payload, prev_hash, hash)`;
-export const JSON_ROW = `json_build_array(seq, at at time zone 'UTC', actor, type, subject, subjects, payload, prev_hash, hash)`;
+export const JSON_ROW = `json_build_array(seq, at at time zone 'UTC', actor, type, subject, subjects::text, payload::text, prev_hash, hash)`;
 
 /** A UTC timestamp's JSON form as the hashed ISO form: milliseconds cut (not rounded), as to_char's MS does. */
 export function isoMillisFromJson(t: string): string {
@@ -28,7 +32,7 @@ export function isoMillisFromJson(t: string): string {
 }
 
 /** The aggregate keeps the subquery's order in practice; should it not, sort (the chain checks need seq order). */
-function inSeqOrder(entries: LedgerEntry[]): LedgerEntry[] {
+function inSeqOrder(entries: StoredEntry[]): StoredEntry[] {
   for (let i = 1; i < entries.length; i++) {
     if (entries[i]!.seq < entries[i - 1]!.seq) return entries.sort((a, b) => a.seq - b.seq);
   }
@@ -36,21 +40,19 @@ function inSeqOrder(entries: LedgerEntry[]): LedgerEntry[] {
 }
 
 /** Entries from `n` lines of TSV_LINE joined by newlines; undefined if any line is not 9 clean fields. */
-export function tsvPageEntries(n: number, text: string): LedgerEntry[] | undefined {
+export function tsvPageEntries(n: number, text: string): StoredEntry[] | undefined {
   try {
     return inSeqOrder(tsvLines(n, text));
   } catch (error) {
-    // Lines are parsed as they are split, so a shifted field may fail JSON.parse before the
-    // field and line counts reject the page: either way, the page takes the safe form.
-    if (error === NOT_CLEAN || error instanceof SyntaxError) return undefined;
+    if (error === NOT_CLEAN) return undefined;
     throw error;
   }
 }
 
 const NOT_CLEAN = Symbol('not clean');
 
-function tsvLines(n: number, text: string): LedgerEntry[] {
-  const entries = new Array<LedgerEntry>(n);
+function tsvLines(n: number, text: string): StoredEntry[] {
+  const entries = new Array<StoredEntry>(n);
   const f = new Array<string>(9);
   let pos = 0;
   for (let i = 0; i < n; i++) {
@@ -75,8 +77,8 @@ function tsvLines(n: number, text: string): LedgerEntry[] {
       actor: f[2]!,
       type: f[3]!,
       subject: subject === '' ? null : subject.slice(1),
-      subjects: JSON.parse(f[5]!),
-      payload: JSON.parse(f[6]!),
+      subjectsJson: f[5]!,
+      payloadJson: f[6]!,
       prev_hash: f[7]!,
       hash: f[8]!,
     };
@@ -85,10 +87,10 @@ function tsvLines(n: number, text: string): LedgerEntry[] {
 }
 
 /** Entries from `json_agg(JSON_ROW)` text. */
-export function jsonPageEntries(text: string | null | undefined): LedgerEntry[] {
+export function jsonPageEntries(text: string | null | undefined): StoredEntry[] {
   if (!text) return [];
   const rows = JSON.parse(text) as unknown[][];
-  const entries = new Array<LedgerEntry>(rows.length);
+  const entries = new Array<StoredEntry>(rows.length);
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
     entries[i] = {
@@ -98,8 +100,8 @@ export function jsonPageEntries(text: string | null | undefined): LedgerEntry[] 
       actor: r[2] as string,
       type: r[3] as string,
       subject: r[4] as string | null,
-      subjects: r[5] as Record<string, string>,
-      payload: r[6] as Record<string, unknown>,
+      subjectsJson: r[5] as string,
+      payloadJson: r[6] as string,
       prev_hash: r[7] as string,
       hash: r[8] as string,
     };

@@ -41,10 +41,10 @@ export class QueuedWriter implements StoreListener {
   }
 
   async append(db: LedgerDb, input: LedgerInput): Promise<undefined> {
-    const { subjectsJson, payloadJson } = inputJson(input);
-    const subject = mainSubject(JSON.parse(subjectsJson) as Record<string, string>);
+    const { subjects, subjectsJson, payloadJson } = inputJson(input);
+    const subject = mainSubject(subjects);
     await sql`insert into ledger_queue (at, actor, type, subject, subjects, payload)
-      values (${new Date().toISOString()}, ${input.actor}, ${input.type}, ${subject}, ${subjectsJson}::jsonb, ${payloadJson}::jsonb)`.execute(db);
+      values (${new Date().toISOString()}, ${input.actor}, ${input.type}, ${subject}, ${subjectsJson}::json, ${payloadJson}::json)`.execute(db);
     if (db.isTransaction) this.#lastInTransaction = Date.now();
     else this.poke();
     return undefined;

@@ -13,7 +13,7 @@ import { readHeadRow } from './chain-head.ts';
 import { syncLedgerHead } from './ledger-writer.ts';
 import { ChainChecker } from './chain-checker.ts';
 import { GENESIS_HASH } from './entry-hash.ts';
-import { entryPages } from './entry-pages.ts';
+import { storedPages } from './entry-pages.ts';
 import { ledgerDb, type LedgerDb } from './ledger-tables.ts';
 import { SEALED_ENTRY_TYPE, sealHash, toSeal, type Seal, type SealFields } from './seal.ts';
 import { DEFAULT_SEGMENT_POLICY, type SegmentPolicy } from './segment-policy.ts';
@@ -51,7 +51,7 @@ async function sealLocked(trx: Transaction<Database>, options: SealOptions): Pro
   }
 
   const checker = new ChainChecker({ startSeq: first, prevHash: last?.last_hash ?? GENESIS_HASH, openingSeal: last });
-  for await (const page of entryPages(trx, { after: first - 1, through: headSeq })) {
+  for await (const page of storedPages(trx, { after: first - 1, through: headSeq })) {
     for (const entry of page) {
       const bad = checker.push(entry);
       if (bad) return { sealed: false, reason: 'broken', verification: bad };

@@ -14,7 +14,7 @@ import { sql } from 'kysely';
 import { ChainChecker, checkSealLink } from './chain-checker.ts';
 import { readCheckpoint, type Checkpoint } from './checkpoint.ts';
 import { GENESIS_HASH } from './entry-hash.ts';
-import { entryPages } from './entry-pages.ts';
+import { storedPages } from './entry-pages.ts';
 import type { LedgerDb } from './ledger-tables.ts';
 import { syncLedgerHead } from './ledger-writer.ts';
 import { readSeals } from './read-seals.ts';
@@ -23,7 +23,7 @@ import { failure, type VerifyResult } from './verify-result.ts';
 export interface VerifyOptions {
   /** A checkpoint, or the path of a checkpoint file (`tether ledger verify --checkpoint FILE`). */
   checkpoint?: Checkpoint | string;
-  /** Rows per page (default 2000, see entryPages). */
+  /** Rows per page (default 2000, see storedPages). */
   pageSize?: number;
   /**
    * Read everything in one repeatable-read snapshot (default true), so a prune or seal
@@ -92,7 +92,7 @@ async function verifyIn(db: LedgerDb, options: VerifyOptions): Promise<VerifyRes
   const checker = new ChainChecker({ startSeq: start, prevHash, seals: retainedSeals, openingSeal, prevSealHash, openSegmentMerkle: false });
   let checkpointHash: string | undefined;
   let hashAtHead: string | undefined;
-  for await (const page of entryPages(db, { after: start - 1, pageSize: options.pageSize })) {
+  for await (const page of storedPages(db, { after: start - 1, pageSize: options.pageSize })) {
     for (const entry of page) {
       const bad = checker.push(entry);
       if (bad) return bad;
