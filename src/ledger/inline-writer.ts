@@ -12,7 +12,7 @@
  * checkpoint, seal, close) as a watermark: after a crash the chain may run past it, and
  * it never moves back, so deleted entries at the end still show.
  */
-import { sql, type DatabaseConnection, type Kysely, type QueryResult, type RawBuilder } from 'kysely';
+import { CompiledQuery, sql, type DatabaseConnection, type Kysely, type QueryResult, type RawBuilder } from 'kysely';
 import type { Database } from '../store/schema.ts';
 import type { StoreEvents, StoreListener, TransactionEvent } from '../store/store-events.ts';
 import { CHAIN_HEAD_QUERY, chainHeadOf } from './chain-head.ts';
@@ -20,14 +20,37 @@ import type { LedgerDb } from './ledger-tables.ts';
 import { newEntry, type ChainHead, type LedgerEntry, type LedgerInput } from './new-entry.ts';
 
 /** Runs one statement: in the caller's transaction, or on the connection held exclusively. */
-type Run = <R>(query: RawBuilder<R>) => Promise<QueryResult<R>>;
+type Run = <R>(query: RawBuilder<R> | CompiledQuery<R>) => Promise<QueryResult<R>>;
+
+const compiled = <R>(db: LedgerDb, query: RawBuilder<R> | CompiledQuery<R>): CompiledQuery<R> =>
+  'compile' in query ? query.compile(db) : query;
 
 function inTransaction(db: LedgerDb): Run {
-  return (query) => query.execute(db);
+  return (query) => db.executeQuery(compiled(db, query));
 }
 
 function onConnection(db: LedgerDb, connection: DatabaseConnection): Run {
-  return (query) => connection.executeQuery(query.compile(db));
+  return (query) => connection.executeQuery(compiled(db, query));
+}
+
+const ENTRY_COLUMNS = 9;
+
+/**
+ * The insert of `n` entries as SQL text, built once per size: an append is the hot path,
+ * and building the statement through Kysely's query builder cost more than hashing it.
+ */
+const insertTexts = new Map<number, string>();
+function insertText(n: number): string {
+  let text = insertTexts.get(n);
+  if (text === undefined) {
+    const rows = Array.from({ length: n }, (_, r) => {
+      const p = (c: number) => `$${r * ENTRY_COLUMNS + c}`;
+      return `(${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}::json, ${p(7)}::json, ${p(8)}, ${p(9)})`;
+    });
+    text = `insert into ledger_entries (seq, at, actor, type, subject, subjects, payload, prev_hash, hash) values ${rows.join(', ')}`;
+    insertTexts.set(n, text);
+  }
+  return text;
 }
 
 /** Most standalone appends written by one insert. */
@@ -137,15 +160,16 @@ export class InlineWriter implements StoreListener {
     let head = await this.#readHead(run);
     let bytes = 0;
     const entries: LedgerEntry[] = [];
-    const rows = inputs.map((input) => {
+    const params: unknown[] = [];
+    for (const input of inputs) {
       const made = newEntry(input, head);
       const e = made.entry;
       entries.push(e);
       bytes += made.bytes;
       head = { seq: e.seq, hash: e.hash };
-      return sql`(${e.seq}, ${e.at}, ${e.actor}, ${e.type}, ${e.subject}, ${made.subjectsJson}::json, ${made.payloadJson}::json, ${e.prev_hash}, ${e.hash})`;
-    });
-    await run(sql`insert into ledger_entries (seq, at, actor, type, subject, subjects, payload, prev_hash, hash) values ${sql.join(rows)}`);
+      params.push(e.seq, e.at, e.actor, e.type, e.subject, made.subjectsJson, made.payloadJson, e.prev_hash, e.hash);
+    }
+    await run(CompiledQuery.raw(insertText(inputs.length), params));
     this.#now = { ...this.#now, head, bytes: this.#now.bytes + bytes };
     this.#settle();
     return entries;
