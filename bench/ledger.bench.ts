@@ -165,7 +165,7 @@ export async function buildChain(store: Store, n: number, sealEvery?: number): P
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Warm runs of verification (and of the read baseline, alternated with it) after the cold first one. */
-const VERIFY_RUNS = 3;
+const VERIFY_RUNS = 5;
 
 async function verifyRate(store: Store, name: string, notes: string[], sealEvery?: number): Promise<BenchRow> {
   await buildChain(store, VERIFY_ENTRIES, sealEvery);

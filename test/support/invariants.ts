@@ -70,7 +70,7 @@ interface Entry {
 async function entriesAbout(store: Store, kind: 'goal' | 'modification' | 'task'): Promise<Map<string, Entry[]>> {
   const rows = await sql<{ seq: string; type: string; id: string; payload: Record<string, any> }>`
     select seq, type, subjects->>${kind} as id, payload from ledger_entries
-    where subjects ? ${kind} and type like ${kind + '.%'} order by seq`.execute(store.db);
+    where subjects->>${kind} is not null and type like ${kind + '.%'} order by seq`.execute(store.db);
   const byId = new Map<string, Entry[]>();
   for (const r of rows.rows) {
     const list = byId.get(r.id) ?? [];
