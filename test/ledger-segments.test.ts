@@ -85,6 +85,34 @@ for (const backend of backends) {
       expect(await verifyLedger(store.db)).toMatchObject({ ok: true, headSeq: 11, seals: 1 });
     });
 
+    it('puts each seal entry right after its segment while other appenders commit during the seal', { timeout: 60_000 }, async () => {
+      // On PostgreSQL appends commit to a queue without the head's lock, so they land while
+      // a seal re-verifies its segment; a seal entry chained after them would vouch for a
+      // segment that no longer ends where the seal says (found by the crash suite).
+      let appending = true;
+      const appenders = Array.from({ length: 4 }, async (_, a) => {
+        for (let i = 0; i < 150; i++) {
+          await appendEntry(store.db, { actor: `appender-${a}`, type: 'plan.step', subjects: { plan: `p${a}` }, payload: { i } });
+        }
+      });
+      const all = Promise.all(appenders).finally(() => (appending = false));
+      // Outcomes are checked once the appenders are done, so none runs on past the test.
+      const outcomes: { reason: string; sealSeq?: number; entrySeq?: number }[] = [];
+      while (appending) {
+        const outcome = await sealSegment(store.db, { force: true });
+        if (outcome.sealed) outcomes.push({ reason: 'sealed', sealSeq: outcome.seal.last_seq, entrySeq: outcome.entry.seq });
+        else outcomes.push({ reason: outcome.reason });
+      }
+      await all;
+      await flushLedger(store.db);
+      const seals = outcomes.filter((o) => o.reason === 'sealed');
+      expect(outcomes.filter((o) => o.reason === 'broken')).toEqual([]);
+      expect(seals.filter((o) => o.entrySeq !== o.sealSeq! + 1)).toEqual([]);
+      const sealed = seals.length;
+      expect(sealed).toBeGreaterThan(1);
+      expect(await verifyLedger(store.db)).toMatchObject({ ok: true, headSeq: 600 + sealed, seals: sealed });
+    });
+
     it('seals a segment once it reaches the byte size', async () => {
       await appendMany(store, 3, 400);
       expect(await sealSegment(store.db, { policy: { maxEntries: 1000, maxBytes: 2000 } })).toMatchObject({ sealed: false, reason: 'not-due' });

@@ -25,14 +25,23 @@ export async function appendEntry(db: Db, input: LedgerInput): Promise<LedgerEnt
   return appendChained(db, input);
 }
 
+export interface ChainedOptions {
+  /**
+   * Chain entries that are queued first (default true: they committed earlier). A seal
+   * passes false: it has already chained the queue and read the head, and its entry must
+   * directly follow the segment it seals, not whatever was queued in the meantime.
+   */
+  drainQueue?: boolean;
+}
+
 /**
  * Under the head row's lock: queued entries first (they committed earlier), then this one,
  * moving the head row with it (tether_ledger_append, migrations 0003 and 0005, checks the head did
  * not move and then moves it and inserts, in one call).
  */
-async function appendLocked(trx: Transaction<Database>, input: LedgerInput): Promise<LedgerEntry> {
+async function appendLocked(trx: Transaction<Database>, input: LedgerInput, options: ChainedOptions): Promise<LedgerEntry> {
   const writer = ledgerWriter(trx);
-  if (writer) await writer.flush(trx);
+  if (writer && options.drainQueue !== false) await writer.flush(trx);
   const head = await readHeadRow(trx, true);
   const { entry: e, bytes, subjectsJson, payloadJson } = newEntry(input, head);
   const result = await sql<{ ok: boolean }>`
@@ -43,9 +52,9 @@ async function appendLocked(trx: Transaction<Database>, input: LedgerInput): Pro
   return e;
 }
 
-export async function appendChained(db: Db, input: LedgerInput): Promise<LedgerEntry> {
+export async function appendChained(db: Db, input: LedgerInput, options: ChainedOptions = {}): Promise<LedgerEntry> {
   const writer = ledgerWriter(db);
   if (writer instanceof InlineWriter) return writer.append(db, input);
-  if (db.isTransaction) return appendLocked(db as Transaction<Database>, input);
-  return (db as Kysely<Database>).transaction().execute((trx) => appendLocked(trx, input));
+  if (db.isTransaction) return appendLocked(db as Transaction<Database>, input, options);
+  return (db as Kysely<Database>).transaction().execute((trx) => appendLocked(trx, input, options));
 }

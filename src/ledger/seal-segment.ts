@@ -75,12 +75,14 @@ async function sealLocked(trx: Transaction<Database>, options: SealOptions): Pro
   const seal: Seal = { ...fields, seal_hash: sealHash(fields) };
   await ledgerDb(trx).insertInto('ledger_seals').values(seal).execute();
   await sql`update ledger_head set segment_bytes = 0 where id = 1`.execute(trx);
-  const entry = await appendChained(trx, {
-    actor: options.actor ?? 'ledger',
-    type: SEALED_ENTRY_TYPE,
-    subjects: { segment: `segment-${seal.segment}` },
-    payload: { seal },
-  });
+  // Entries queued since the sync above (PostgreSQL appenders do not wait for the head's
+  // lock) stay queued: chained now, they would land between the segment and its seal.
+  const entry = await appendChained(
+    trx,
+    { actor: options.actor ?? 'ledger', type: SEALED_ENTRY_TYPE, subjects: { segment: `segment-${seal.segment}` }, payload: { seal } },
+    { drainQueue: false },
+  );
+  if (entry.seq !== headSeq + 1) throw new Error(`seal entry landed at seq ${entry.seq}, not ${headSeq + 1}`);
   failpoint('ledger.seal.before-commit');
   return { sealed: true, seal, entry };
 }
