@@ -16,9 +16,9 @@ import { readSeals } from '../src/ledger/read-seals.ts';
 import { sealHash } from '../src/ledger/seal.ts';
 import { sealSegment } from '../src/ledger/seal-segment.ts';
 import { verifyArchive } from '../src/ledger/verify-archive.ts';
-import { verifyLedger } from '../src/ledger/verify-ledger.ts';
 import type { Store } from '../src/store/open-store.ts';
 import { backends } from './support/stores.ts';
+import { verifyBoth } from './support/verify-both.ts';
 
 /** RFC 9162 section 2.1.1, written the obvious recursive way, to check the streaming one. */
 function referenceRoot(leaves: Buffer[]): Buffer {
@@ -82,7 +82,7 @@ for (const backend of backends) {
       expect(outcome.entry).toMatchObject({ seq: 11, type: 'ledger.sealed', prev_hash: entries[9]!.hash, payload: { seal: outcome.seal } });
       // The open segment holds only the seal's entry: nothing to seal yet.
       expect(await sealSegment(store.db, { force: true })).toMatchObject({ sealed: false, reason: 'empty' });
-      expect(await verifyLedger(store.db)).toMatchObject({ ok: true, headSeq: 11, seals: 1 });
+      expect(await verifyBoth(store.db)).toMatchObject({ ok: true, headSeq: 11, seals: 1 });
     });
 
     it('puts each seal entry right after its segment while other appenders commit during the seal', { timeout: 60_000 }, async () => {
@@ -110,7 +110,7 @@ for (const backend of backends) {
       expect(seals.filter((o) => o.entrySeq !== o.sealSeq! + 1)).toEqual([]);
       const sealed = seals.length;
       expect(sealed).toBeGreaterThan(1);
-      expect(await verifyLedger(store.db)).toMatchObject({ ok: true, headSeq: 600 + sealed, seals: sealed });
+      expect(await verifyBoth(store.db)).toMatchObject({ ok: true, headSeq: 600 + sealed, seals: sealed });
     });
 
     it('seals a segment once it reaches the byte size', async () => {
@@ -134,18 +134,18 @@ for (const backend of backends) {
       await sealSegment(store.db, { force: true });
       await appendMany(store, 3);
       await sql`update ledger_seals set merkle_root = ${'ab'.repeat(32)} where segment = 1`.execute(store.db);
-      expect(await verifyLedger(store.db)).toMatchObject({ ok: false, code: 'SEAL_MISMATCH', seq: 6 });
+      expect(await verifyBoth(store.db)).toMatchObject({ ok: false, code: 'SEAL_MISMATCH', seq: 6 });
       // A careful forger also recomputes the seal's own hash: the chain's copy still differs.
       const [seal] = await readSeals(store.db);
       await sql`update ledger_seals set seal_hash = ${sealHash(seal!)} where segment = 1`.execute(store.db);
-      expect(await verifyLedger(store.db)).toMatchObject({ ok: false, code: 'SEAL_MISMATCH' });
+      expect(await verifyBoth(store.db)).toMatchObject({ ok: false, code: 'SEAL_MISMATCH' });
     });
 
     it('reports SEAL_MISMATCH when a seal row is deleted', async () => {
       await appendMany(store, 4);
       await sealSegment(store.db, { force: true });
       await sql`delete from ledger_seals`.execute(store.db);
-      expect(await verifyLedger(store.db)).toMatchObject({ ok: false, code: 'SEAL_MISMATCH', seq: 5 });
+      expect(await verifyBoth(store.db)).toMatchObject({ ok: false, code: 'SEAL_MISMATCH', seq: 5 });
     });
 
     it('keeps verification passing after archiving and pruning old segments', async () => {
@@ -162,10 +162,10 @@ for (const backend of backends) {
       expect(seals.map((s) => s.pruned)).toEqual([true, true, false, false]);
       const oldest = (await readLedger(store.db, { limit: 1 })).entries[0]!;
       expect(oldest).toMatchObject({ seq: 18, type: 'ledger.sealed' });
-      const verified = await verifyLedger(store.db, { checkpoint: before });
+      const verified = await verifyBoth(store.db, { checkpoint: before });
       expect(verified).toMatchObject({ ok: true, firstSeq: 18, seals: 4, checkpoint: 'matched' });
       // A checkpoint at a pruned segment's last entry is checked against its seal.
-      expect(await verifyLedger(store.db, { checkpoint: { seq: seals[0]!.last_seq, hash: seals[0]!.last_hash, at: '' } })).toMatchObject({
+      expect(await verifyBoth(store.db, { checkpoint: { seq: seals[0]!.last_seq, hash: seals[0]!.last_hash, at: '' } })).toMatchObject({
         ok: true,
         checkpoint: 'matched',
       });
@@ -182,7 +182,7 @@ for (const backend of backends) {
       await archiveAndPrune(store.db, { archiveDir: dir, keepSegments: 1 });
       const oldest = (await readLedger(store.db, { limit: 1 })).entries[0]!.seq;
       await sql`delete from ledger_entries where seq <= ${oldest + 2}`.execute(store.db);
-      expect(await verifyLedger(store.db)).toMatchObject({ ok: false, code: 'SEQ_GAP', seq: oldest });
+      expect(await verifyBoth(store.db)).toMatchObject({ ok: false, code: 'SEQ_GAP', seq: oldest });
     });
 
     it('fails an archive whose entry was altered, cut short, or checked against another seal', async () => {

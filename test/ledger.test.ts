@@ -6,11 +6,11 @@ import { exportCheckpoint } from '../src/ledger/checkpoint.ts';
 import { entryHash, GENESIS_HASH, hashedJson } from '../src/ledger/entry-hash.ts';
 import { flushLedger, forgetLedgerHead } from '../src/ledger/ledger-writer.ts';
 import { readLedger } from '../src/ledger/read-ledger.ts';
-import { verifyLedger } from '../src/ledger/verify-ledger.ts';
 import { migrate } from '../src/store/migrate.ts';
 import * as ledgerJsonText from '../src/store/migrations/0005-ledger-json-text.ts';
 import type { Store } from '../src/store/open-store.ts';
 import { backends } from './support/stores.ts';
+import { verifyBoth } from './support/verify-both.ts';
 
 async function appendMany(store: Store, n: number, prefix = 'e'): Promise<void> {
   for (let i = 0; i < n; i++) {
@@ -66,9 +66,9 @@ for (const backend of backends) {
 
     it('verifies an empty ledger and a freshly written one', async () => {
       await reset(store);
-      expect(await verifyLedger(store.db)).toMatchObject({ ok: true, checked: 0, headSeq: 0 });
+      expect(await verifyBoth(store.db)).toMatchObject({ ok: true, checked: 0, headSeq: 0 });
       await appendMany(store, 30);
-      expect(await verifyLedger(store.db, { pageSize: 7 })).toMatchObject({ ok: true, checked: 30, headSeq: 30 });
+      expect(await verifyBoth(store.db, { pageSize: 7 })).toMatchObject({ ok: true, checked: 30, headSeq: 30 });
     });
 
     it('stores entries whose reordered JSON keys hash the same as written', async () => {
@@ -90,7 +90,7 @@ for (const backend of backends) {
         } else {
           await sql`update ledger_entries set ${sql.ref(column)} = overlay(${sql.ref(column)} placing (case when substr(${sql.ref(column)}, 2, 1) = 'a' then 'b' else 'a' end) from 2 for 1) where seq = ${k}`.execute(store.db);
         }
-        expect(await verifyLedger(store.db, { pageSize: 4 })).toMatchObject({ ok: false, code: 'HASH_MISMATCH', seq: k });
+        expect(await verifyBoth(store.db, { pageSize: 4 })).toMatchObject({ ok: false, code: 'HASH_MISMATCH', seq: k });
       });
     }
 
@@ -98,7 +98,7 @@ for (const backend of backends) {
       await reset(store);
       await appendMany(store, 20);
       await sql`delete from ledger_entries where seq = 7`.execute(store.db);
-      expect(await verifyLedger(store.db)).toMatchObject({ ok: false, code: 'SEQ_GAP', seq: 7 });
+      expect(await verifyBoth(store.db)).toMatchObject({ ok: false, code: 'SEQ_GAP', seq: 7 });
     });
 
     it('reports PREV_HASH_MISMATCH when two rows are swapped', async () => {
@@ -111,7 +111,7 @@ for (const backend of backends) {
           update ledger_entries e set at = o.at, actor = o.actor, type = o.type, subject = o.subject, subjects = o.subjects,
             payload = o.payload, prev_hash = o.prev_hash, hash = o.hash
           from ledger_entries o where (e.seq, o.seq) in ((8, 9), (9, 8))`.execute(store.db);
-        expect(await verifyLedger(store.db)).toMatchObject({ ok: false, code: 'PREV_HASH_MISMATCH', seq: 8 });
+        expect(await verifyBoth(store.db)).toMatchObject({ ok: false, code: 'PREV_HASH_MISMATCH', seq: 8 });
       } finally {
         await reset(store);
         await sql`alter table ledger_entries add constraint ledger_entries_prev_hash_key unique (prev_hash), add constraint ledger_entries_hash_key unique (hash)`.execute(store.db);
@@ -127,7 +127,7 @@ for (const backend of backends) {
           insert into ledger_entries (seq, at, actor, type, subject, subjects, payload, prev_hash, hash)
           select 21, at, actor, type, subject, subjects, payload, prev_hash, hash from ledger_entries where seq = 12`.execute(store.db);
         await sql`update ledger_head set seq = 21, hash = (select hash from ledger_entries where seq = 12) where id = 1`.execute(store.db);
-        expect(await verifyLedger(store.db)).toMatchObject({ ok: false, code: 'PREV_HASH_MISMATCH', seq: 21 });
+        expect(await verifyBoth(store.db)).toMatchObject({ ok: false, code: 'PREV_HASH_MISMATCH', seq: 21 });
       } finally {
         await reset(store);
         await sql`alter table ledger_entries add constraint ledger_entries_prev_hash_key unique (prev_hash), add constraint ledger_entries_hash_key unique (hash)`.execute(store.db);
@@ -138,7 +138,7 @@ for (const backend of backends) {
       await reset(store);
       await appendMany(store, 20);
       await sql`delete from ledger_entries where seq > 15`.execute(store.db);
-      expect(await verifyLedger(store.db)).toMatchObject({ ok: false, code: 'TRUNCATED', seq: 16 });
+      expect(await verifyBoth(store.db)).toMatchObject({ ok: false, code: 'TRUNCATED', seq: 16 });
     });
 
     it('reports TRUNCATED against a checkpoint when the last 5 rows are deleted and the head is fixed', async () => {
@@ -151,8 +151,8 @@ for (const backend of backends) {
       // As a later process would see it: this one's writer still knows the head was 25.
       forgetLedgerHead(store.db);
       // Without the checkpoint the shortened chain is self-consistent: that is what checkpoints are for.
-      expect(await verifyLedger(store.db)).toMatchObject({ ok: true, headSeq: 20 });
-      expect(await verifyLedger(store.db, { checkpoint })).toMatchObject({ ok: false, code: 'TRUNCATED', seq: 21 });
+      expect(await verifyBoth(store.db)).toMatchObject({ ok: true, headSeq: 20 });
+      expect(await verifyBoth(store.db, { checkpoint })).toMatchObject({ ok: false, code: 'TRUNCATED', seq: 21 });
     });
 
     it('detects history rewritten up to a checkpoint, and accepts history that only grew after it', async () => {
@@ -160,12 +160,12 @@ for (const backend of backends) {
       await appendMany(store, 10);
       const checkpoint = await exportCheckpoint(store.db);
       await appendMany(store, 5, 'later');
-      expect(await verifyLedger(store.db, { checkpoint })).toMatchObject({ ok: true, checkpoint: 'matched' });
+      expect(await verifyBoth(store.db, { checkpoint })).toMatchObject({ ok: true, checkpoint: 'matched' });
       // A consistent rewrite: a whole new chain of the same length and more.
       await reset(store);
       await appendMany(store, 15, 'forged');
-      expect(await verifyLedger(store.db)).toMatchObject({ ok: true });
-      expect(await verifyLedger(store.db, { checkpoint })).toMatchObject({ ok: false, code: 'HASH_MISMATCH', seq: 10 });
+      expect(await verifyBoth(store.db)).toMatchObject({ ok: true });
+      expect(await verifyBoth(store.db, { checkpoint })).toMatchObject({ ok: false, code: 'HASH_MISMATCH', seq: 10 });
     });
 
     it('reads entries paged by seq, by subject and by type', async () => {
@@ -201,7 +201,7 @@ for (const backend of backends) {
       // The next append (the rolled-back one moved the embedded writer's head) lands right after seq 3.
       const next = await appendChained(store.db, { actor: 'a', type: 't' });
       expect(next.seq).toBe(4);
-      expect(await verifyLedger(store.db)).toMatchObject({ ok: true, headSeq: 4 });
+      expect(await verifyBoth(store.db)).toMatchObject({ ok: true, headSeq: 4 });
     });
 
     it('stores subjects and payload as the canonical JSON text that was hashed', async () => {
@@ -219,12 +219,12 @@ for (const backend of backends) {
       await sql`update ledger_entries set payload = payload::jsonb::json, subjects = subjects::jsonb::json where seq between 3 and 6`.execute(store.db);
       const reformatted = await sql<{ p: string }>`select payload::text as p from ledger_entries where seq = 3`.execute(store.db);
       expect(reformatted.rows[0]!.p).toContain('": ');
-      expect(await verifyLedger(store.db, { pageSize: 5 })).toMatchObject({ ok: true, checked: 12 });
+      expect(await verifyBoth(store.db, { pageSize: 5 })).toMatchObject({ ok: true, checked: 12 });
       // A raw newline between JSON tokens is valid JSON, and moves the page to the escaped read.
       await sql`update ledger_entries set payload = replace(payload::text, ', ', E',\n\t')::json where seq = 4`.execute(store.db);
-      expect(await verifyLedger(store.db, { pageSize: 5 })).toMatchObject({ ok: true, checked: 12 });
+      expect(await verifyBoth(store.db, { pageSize: 5 })).toMatchObject({ ok: true, checked: 12 });
       await sql`update ledger_entries set payload = replace(payload::text, '"i": 5', '"i": 5.5')::json where seq = 6`.execute(store.db);
-      expect(await verifyLedger(store.db, { pageSize: 5 })).toMatchObject({ ok: false, code: 'HASH_MISMATCH', seq: 6 });
+      expect(await verifyBoth(store.db, { pageSize: 5 })).toMatchObject({ ok: false, code: 'HASH_MISMATCH', seq: 6 });
     });
 
     it('migration 0005 rewrites jsonb-era rows and queued entries as canonical text, and the chain still verifies', async () => {
@@ -249,10 +249,10 @@ for (const backend of backends) {
       forgetLedgerHead(store.db);
       await flushLedger(store.db);
       // The queued entry is chained from its canonical text (the embedded store has no integrator: it stays queued there).
-      const after = await verifyLedger(store.db);
+      const after = await verifyBoth(store.db);
       expect(after).toMatchObject({ ok: true });
       await appendChained(store.db, { actor: 'a', type: 'after.upgrade', payload: { k: 1 } });
-      expect(await verifyLedger(store.db)).toMatchObject({ ok: true });
+      expect(await verifyBoth(store.db)).toMatchObject({ ok: true });
     });
 
     it('keeps seq contiguous and unique with no fork under 100 concurrent appenders', async () => {
@@ -275,7 +275,7 @@ for (const backend of backends) {
       expect(Number(rows.rows[0]!.n)).toBe(100);
       expect(Number(rows.rows[0]!.seqs)).toBe(100);
       expect(Number(rows.rows[0]!.prevs)).toBe(100);
-      expect(await verifyLedger(store.db)).toMatchObject({ ok: true, checked: 100, headSeq: 100 });
+      expect(await verifyBoth(store.db)).toMatchObject({ ok: true, checked: 100, headSeq: 100 });
     });
   });
 }

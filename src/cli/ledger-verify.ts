@@ -5,6 +5,8 @@
  * server holds the embedded store, asks the server (GET /api/ledger/verify).
  */
 import { readCheckpoint, verifyLedger, type VerifyResult } from '../ledger/index.ts';
+import { startVerifyThread } from '../ledger/verify-thread.ts';
+import { isPostgresUrl } from '../store/open-store.ts';
 import type { Command } from './main.ts';
 import { openLocalStore } from './open-local-store.ts';
 import { loadConfig, SETTING_OPTIONS, settingsHelp } from './settings.ts';
@@ -17,6 +19,8 @@ export const ledgerVerifyCommand: Command = {
     const config = loadConfig(flags, io.env);
     const checkpoint = typeof flags.checkpoint === 'string' ? readCheckpoint(flags.checkpoint) : undefined;
     let result: VerifyResult;
+    // Loads while the embedded store opens; used if the ledger is long enough (verify-ledger.ts).
+    if (!isPostgresUrl(config.databaseUrl)) startVerifyThread();
     const store = await openLocalStore(config);
     if (store) {
       try {

@@ -11,13 +11,16 @@
  * match the entry at its seq.
  */
 import { sql } from 'kysely';
-import { ChainChecker, checkSealLink } from './chain-checker.ts';
+import { checkSealLink } from './chain-checker.ts';
+import { ChainScan, type ScanEnd, type ScanStart } from './chain-scan.ts';
 import { readCheckpoint, type Checkpoint } from './checkpoint.ts';
 import { GENESIS_HASH } from './entry-hash.ts';
-import { storedPages } from './entry-pages.ts';
+import { pageTexts, storedPages } from './entry-pages.ts';
 import type { LedgerDb } from './ledger-tables.ts';
 import { syncLedgerHead } from './ledger-writer.ts';
 import { readSeals } from './read-seals.ts';
+import { scanInWorker, verifyThreadRunning } from './verify-thread.ts';
+import { storeEventsOf } from '../store/store-events.ts';
 import { failure, type VerifyResult } from './verify-result.ts';
 
 export interface VerifyOptions {
@@ -31,6 +34,46 @@ export interface VerifyOptions {
    * the whole verification; pass false to let other work interleave between pages.
    */
   snapshot?: boolean;
+  /**
+   * Parse and hash in a worker thread while this one reads (default: on the embedded store,
+   * when at least WORKER_MIN_ENTRIES are retained or the worker is already loaded). It
+   * falls back to this thread if the worker cannot run.
+   */
+  worker?: boolean;
+}
+
+/**
+ * Below this, a fresh process gains nothing from the worker: it loads in about 0.3 s on
+ * Node (tsx first), and until PGlite's WebAssembly warms up both threads are slow. Measured
+ * (tmp scripts, 100,000 entries, in-memory PGlite): fresh process 0.85–0.90 s in this
+ * thread, 0.85–0.89 s with a worker started while the store opened; warm, 0.65 s with the
+ * worker and 0.7–1.1 s without.
+ */
+export const WORKER_MIN_ENTRIES = 50_000;
+
+/**
+ * The worker pays off where the database runs in this thread (PGlite): 1.5–1.9× in
+ * bench/ledger.bench.ts. On PostgreSQL the server's own process already reads in parallel,
+ * and on two cores a worker only competes with it (0.93× there), so it is opt-in.
+ */
+function workerByDefault(db: LedgerDb, retained: number): boolean {
+  if (storeEventsOf(db)?.backend !== 'pglite') return false;
+  return retained >= WORKER_MIN_ENTRIES || verifyThreadRunning();
+}
+
+/** Walks the retained entries in the worker or, failing that, here. */
+async function scanEntries(db: LedgerDb, start: ScanStart, retained: number, options: VerifyOptions): Promise<ScanEnd> {
+  const after = start.checker.startSeq - 1;
+  const useWorker = options.worker ?? workerByDefault(db, retained);
+  if (useWorker) {
+    const end = await scanInWorker(pageTexts(db, { after, pageSize: options.pageSize }), start);
+    if (end) return end;
+  }
+  const scan = new ChainScan(start);
+  for await (const page of storedPages(db, { after, pageSize: options.pageSize })) {
+    if (scan.push(page)) break;
+  }
+  return scan.end();
 }
 
 export async function verifyLedger(db: LedgerDb, options: VerifyOptions = {}): Promise<VerifyResult> {
@@ -89,24 +132,21 @@ async function verifyIn(db: LedgerDb, options: VerifyOptions): Promise<VerifyRes
     prevHash = openingSeal.last_hash;
   }
 
-  const checker = new ChainChecker({ startSeq: start, prevHash, seals: retainedSeals, openingSeal, prevSealHash, openSegmentMerkle: false });
-  let checkpointHash: string | undefined;
-  let hashAtHead: string | undefined;
-  for await (const page of storedPages(db, { after: start - 1, pageSize: options.pageSize })) {
-    for (const entry of page) {
-      const bad = checker.push(entry);
-      if (bad) return bad;
-      if (checkpoint && entry.seq === checkpoint.seq) checkpointHash = entry.hash;
-      if (entry.seq === headSeq) hashAtHead = entry.hash;
-    }
-  }
+  const scanStart: ScanStart = {
+    checker: { startSeq: start, prevHash, seals: retainedSeals, openingSeal, prevSealHash, openSegmentMerkle: false },
+    headSeq,
+    ...(checkpoint ? { checkpointSeq: checkpoint.seq } : {}),
+  };
+  const scanned = await scanEntries(db, scanStart, headSeq - start + 1, options);
+  if (scanned.failure) return scanned.failure;
+  const { checkpointHash, hashAtHead } = scanned;
 
-  const lastSeq = checker.next - 1;
+  const lastSeq = scanned.next - 1;
   if (headSeq > lastSeq) {
     return failure('TRUNCATED', lastSeq + 1, `The head is at ${headSeq} but entries end at ${lastSeq}: entries were deleted.`);
   }
   // A head row behind the end is a watermark; at its seq it must name the same entry.
-  const atHead = headSeq === lastSeq ? checker.lastHash : headSeq === 0 ? GENESIS_HASH : hashAtHead;
+  const atHead = headSeq === lastSeq ? scanned.lastHash : headSeq === 0 ? GENESIS_HASH : hashAtHead;
   if (atHead !== undefined && head.hash !== atHead) {
     return failure('HASH_MISMATCH', headSeq, `The head's hash differs from entry ${headSeq}'s hash.`);
   }
@@ -114,8 +154,8 @@ async function verifyIn(db: LedgerDb, options: VerifyOptions): Promise<VerifyRes
   if (unreached) {
     return failure('SEAL_MISMATCH', unreached.last_seq, `The seal of segment ${unreached.segment} covers entries that do not exist.`);
   }
-  if (checker.pendingSeal) {
-    const s = checker.pendingSeal;
+  if (scanned.pendingSeal) {
+    const s = scanned.pendingSeal;
     return failure('SEAL_MISMATCH', s.last_seq + 1, `The seal of segment ${s.segment} was never written into the chain.`);
   }
 
@@ -140,10 +180,10 @@ async function verifyIn(db: LedgerDb, options: VerifyOptions): Promise<VerifyRes
   }
   return {
     ok: true,
-    checked: checker.checked,
+    checked: scanned.checked,
     headSeq: lastSeq,
     firstSeq: start,
-    seals: sealsChecked + checker.sealsChecked,
+    seals: sealsChecked + scanned.sealsChecked,
     ...(checkpointOutcome ? { checkpoint: checkpointOutcome } : {}),
   };
 }

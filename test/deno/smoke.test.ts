@@ -1,14 +1,9 @@
 // Deno smoke test: the public entry builds a runtime on in-memory PGlite under Deno 2,
 // does a store round trip, and answers an HTTP request through the app.
 import { createTether } from '../../src/index.ts';
+import { assertEquals } from './assert.ts';
 
 declare const Deno: any;
-
-function assertEquals(actual: unknown, expected: unknown, what: string): void {
-  if (JSON.stringify(actual) !== JSON.stringify(expected)) {
-    throw new Error(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
-  }
-}
 
 Deno.test({
   name: 'a runtime on in-memory PGlite round-trips a row and answers /health',
