@@ -6,6 +6,7 @@ import { exportCheckpoint } from '../src/ledger/checkpoint.ts';
 import { entryHash, GENESIS_HASH, hashedJson } from '../src/ledger/entry-hash.ts';
 import { flushLedger, forgetLedgerHead } from '../src/ledger/ledger-writer.ts';
 import { readLedger } from '../src/ledger/read-ledger.ts';
+import { verifyLedger } from '../src/ledger/verify-ledger.ts';
 import { migrate } from '../src/store/migrate.ts';
 import * as ledgerJsonText from '../src/store/migrations/0005-ledger-json-text.ts';
 import type { Store } from '../src/store/open-store.ts';
@@ -166,6 +167,24 @@ for (const backend of backends) {
       await appendMany(store, 15, 'forged');
       expect(await verifyBoth(store.db)).toMatchObject({ ok: true });
       expect(await verifyBoth(store.db, { checkpoint })).toMatchObject({ ok: false, code: 'HASH_MISMATCH', seq: 10 });
+    });
+
+    it('keeps verifications that share the worker apart', async () => {
+      await reset(store);
+      await appendMany(store, 10);
+      const kept = await exportCheckpoint(store.db);
+      await appendMany(store, 30, 'more');
+      const forged = { ...kept, hash: 'f'.repeat(64) };
+      // Pages of 3 interleave the jobs' pages in the one worker (on PostgreSQL each
+      // verification has its own connection, so they truly run at once).
+      const [intact, rewritten, plain] = await Promise.all([
+        verifyLedger(store.db, { worker: true, pageSize: 3, checkpoint: kept }),
+        verifyLedger(store.db, { worker: true, pageSize: 3, checkpoint: forged }),
+        verifyLedger(store.db, { worker: true, pageSize: 4 }),
+      ]);
+      expect(intact).toMatchObject({ ok: true, checked: 40, checkpoint: 'matched' });
+      expect(rewritten).toMatchObject({ ok: false, code: 'HASH_MISMATCH', seq: 10 });
+      expect(plain).toMatchObject({ ok: true, checked: 40 });
     });
 
     it('reads entries paged by seq, by subject and by type', async () => {
