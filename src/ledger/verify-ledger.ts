@@ -11,6 +11,7 @@
  * match the entry at its seq.
  */
 import { sql } from 'kysely';
+import { storeEventsOf } from '../store/store-events.ts';
 import { checkSealLink } from './chain-checker.ts';
 import { ChainScan, type ScanEnd, type ScanStart } from './chain-scan.ts';
 import { readCheckpoint, type Checkpoint } from './checkpoint.ts';
@@ -20,7 +21,6 @@ import type { LedgerDb } from './ledger-tables.ts';
 import { syncLedgerHead } from './ledger-writer.ts';
 import { readSeals } from './read-seals.ts';
 import { scanInWorker, verifyThreadRunning } from './verify-thread.ts';
-import { storeEventsOf } from '../store/store-events.ts';
 import { failure, type VerifyResult } from './verify-result.ts';
 
 export interface VerifyOptions {
@@ -53,8 +53,9 @@ export const WORKER_MIN_ENTRIES = 50_000;
 
 /**
  * The worker pays off where the database runs in this thread (PGlite): 1.3–1.9× in two
- * runs of bench/ledger.bench.ts. On PostgreSQL the server's own process already reads in parallel,
- * and on two cores a worker only competes with it (0.93–0.97× there), so it is opt-in.
+ * runs of bench/ledger.bench.ts. On PostgreSQL the server's own process already reads in
+ * parallel, and on two cores a worker only competes with it (0.93–0.97× there), so it is
+ * opt-in.
  */
 function workerByDefault(db: LedgerDb, retained: number): boolean {
   if (storeEventsOf(db)?.backend !== 'pglite') return false;

@@ -85,6 +85,7 @@ class VerifyThread {
 }
 
 let shared: VerifyThread | undefined;
+let cannotStart = false;
 
 /** Whether the verification worker is loaded and working (then even a short verification uses it). */
 export function verifyThreadRunning(): boolean {
@@ -92,29 +93,29 @@ export function verifyThreadRunning(): boolean {
 }
 
 /**
+ * The process's worker, started on first use. One that could not start or failed once is
+ * not started again: every verification would pay its start-up only to fail the same way.
+ */
+function verifyThread(): VerifyThread | undefined {
+  if (cannotStart || shared?.failed) return undefined;
+  try {
+    shared ??= new VerifyThread();
+  } catch {
+    cannotStart = true;
+    return undefined;
+  }
+  return shared;
+}
+
+/**
  * Starts the worker ahead of a verification (`tether ledger verify` does, while it opens
  * the store), so a long one does not wait for it to load.
  */
 export function startVerifyThread(): void {
-  if (shared) return;
-  try {
-    shared = new VerifyThread();
-  } catch {
-    // It will not start later either: scanInWorker then verifies in the calling thread.
-  }
+  verifyThread();
 }
 
-/**
- * Scans pages in the worker; undefined means "scan them in this thread instead". A worker
- * that failed once is not started again in this process: every verification would pay
- * its start-up only to fail the same way.
- */
+/** Scans pages in the worker; undefined means "scan them in this thread instead". */
 export async function scanInWorker(pages: AsyncIterable<PageText>, start: ScanStart): Promise<ScanEnd | undefined> {
-  if (shared?.failed) return undefined;
-  try {
-    shared ??= new VerifyThread();
-  } catch {
-    return undefined;
-  }
-  return shared.scan(pages, start);
+  return verifyThread()?.scan(pages, start);
 }
