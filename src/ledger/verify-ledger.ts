@@ -52,10 +52,10 @@ export interface VerifyOptions {
 export const WORKER_MIN_ENTRIES = 50_000;
 
 /**
- * The worker pays off where the database runs in this thread (PGlite): 1.3–1.9× in two
- * runs of bench/ledger.bench.ts. On PostgreSQL the server's own process already reads in
- * parallel, and on two cores a worker only competes with it (0.93–0.97× there), so it is
- * opt-in.
+ * The worker pays off where the database runs in this thread (PGlite): 1.3–1.9× in every
+ * run of bench/ledger.bench.ts so far. On PostgreSQL the server's own process already
+ * reads in parallel, and on two cores a worker only competes with it (0.90–1.02× there),
+ * so it is opt-in.
  */
 function workerByDefault(db: LedgerDb, retained: number): boolean {
   if (storeEventsOf(db)?.backend !== 'pglite') return false;

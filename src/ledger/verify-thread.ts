@@ -58,7 +58,14 @@ class VerifyThread {
     });
     const settled = () => new Promise<void>((resolve) => (wake = resolve));
     if (this.#listeners.size === 1) this.#worker.ref();
+    // Every job is ended exactly once, also one the worker answered early (a failure, an
+    // unclean page) or whose read threw: 'end' is what makes the worker forget it.
     let ended = false;
+    const end = () => {
+      if (ended || this.failed) return;
+      ended = true;
+      this.#post({ job, kind: 'end' });
+    };
     try {
       this.#post({ job, kind: 'start', start });
       for await (const page of pages) {
@@ -67,13 +74,11 @@ class VerifyThread {
         this.#post({ job, kind: 'page', n: page.n, text: page.text });
         inFlight++;
       }
-      ended = true;
-      if (outcome === undefined) this.#post({ job, kind: 'end' });
+      end();
       while (outcome === undefined) await settled();
       return outcome ?? undefined;
     } finally {
-      // A read that threw leaves the job open in the worker: end it there too.
-      if (!ended && !this.failed) this.#post({ job, kind: 'end' });
+      end();
       this.#listeners.delete(job);
       if (this.#listeners.size === 0) this.#worker.unref();
     }

@@ -6,7 +6,7 @@
  *
  * Messages (one worker serves several verifications, told apart by `job`):
  *   in:  { job, kind: 'start', start: ScanStart } | { job, kind: 'page', n, text }
- *        | { job, kind: 'end' }
+ *        | { job, kind: 'end' } (sent for every job, also after an early answer: it frees the job)
  *   out: { job: 0, ready: true } once loaded;
  *        { job, ack: true } per page checked (the main thread keeps a few pages in flight);
  *        { job, end: ScanEnd } at the end or the first failure;
@@ -41,7 +41,8 @@ parentPort?.on('message', (message: WorkerRequest) => {
     if (scan instanceof ChainScan) reply({ job: message.job, end: scan.end() });
     return;
   }
-  // A job that failed or hit an unclean page has answered already: its later pages are dropped.
+  // A job that failed or hit an unclean page has answered already: its later pages are
+  // dropped until its 'end' frees it.
   if (!(scan instanceof ChainScan)) return;
   const entries = tsvPageEntries(message.n, message.text);
   if (!entries) {
